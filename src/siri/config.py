@@ -98,6 +98,9 @@ class TrainConfig(Section):
     """The RL loop (ALGORITHMS.md §3, §6): B groups × N rollouts per iteration, PPO-style updates."""
 
     iterations: int = Field(20, ge=0)
+    max_env_steps: int | None = Field(
+        None, ge=1, description="stop once this many environment steps were taken (runs compared at equal steps)"
+    )
     groups_per_iter: int = Field(16, ge=1, description="B: episode groups per iteration")
     group_size: int = Field(8, ge=1, description="N: rollouts per group (same initial state)")
     lr: float = Field(1e-6, gt=0.0, le=1.0)

@@ -85,3 +85,18 @@ def test_kill_9_mid_iteration_then_resume_continues_the_metrics(tiny_cfg, tmp_pa
     resumed = _comparable(read_metrics(cfg.run_dir / "metrics.jsonl"))
     assert [r["iteration"] for r in resumed] == list(range(iterations))
     assert resumed == reference
+
+
+def test_env_step_budget_stops_after_the_crossing_iteration_and_checkpoints_it(tiny_cfg):
+    # 2 groups x 2 rollouts of at most 3 steps: 4..12 env steps an iteration, so a budget of 13 is
+    # crossed in iteration 1 or 2, long before train.iterations=10.
+    cfg = tiny_cfg("train.iterations=10", "train.max_env_steps=13", "train.checkpoint_every=100")
+    Trainer(cfg).run()
+    rows = [json.loads(line) for line in (cfg.run_dir / "metrics.jsonl").read_text().splitlines()]
+    totals = [r["env_steps_total"] for r in rows]
+    assert totals[-1] >= 13 and all(t < 13 for t in totals[:-1])
+    assert 2 <= len(rows) <= 4
+    ckpt = latest_checkpoint(cfg.run_dir / "checkpoints")
+    assert ckpt is not None and json.loads((ckpt / "state.json").read_text())["iteration"] == rows[-1]["iteration"]
+    Trainer(cfg, resume=True).run()  # the budget is spent: resuming adds no iteration
+    assert len((cfg.run_dir / "metrics.jsonl").read_text().splitlines()) == len(rows)

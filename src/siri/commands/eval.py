@@ -1,4 +1,7 @@
-"""`siri eval --checkpoint DIR --env … --split eval|unseen --episodes N`: plain-prompt success."""
+"""`siri eval --checkpoint DIR --env … --split eval|unseen --episodes N`: plain-prompt success.
+
+`--skills PATH` evaluates the same policy with skills in its prompts instead (each task type's best
+active skill), which is how SIRI's "Phase-1 policy with vs without skills" is measured (§4)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="YAML config for env/sampling settings (default: the run's, if any)")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default eval.temperature)")
     p.add_argument("--out", help="where to write the JSON result")
+    p.add_argument("--skills", metavar="PATH",
+                   help="put each task type's best active skill in the prompt: a skills.jsonl, a run directory "
+                   "(its skills.jsonl) or a checkpoint directory (the bank saved with it)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
     p.set_defaults(func=run)
 
@@ -40,6 +46,31 @@ def resolve_model_dir(path: Path) -> tuple[Path, Path | None]:
     if latest is not None:
         return latest / "model", path
     raise UserError(f"no model found at {path}: expected a model directory, a checkpoint or a run directory")
+
+
+def read_bank(path: Path):
+    """The SIRI skill bank at `path`: a skills.jsonl file, a run directory or a checkpoint directory."""
+    import json
+
+    from siri.skills import SkillBank
+    from siri.utils.errors import UserError
+
+    if (path / "state.json").exists():
+        bank = json.loads((path / "state.json").read_text()).get("state", {}).get("method", {}).get("bank")
+        if bank is None:
+            raise UserError(f"--skills: checkpoint {path} holds no skill bank (not a SIRI run)")
+        return SkillBank.from_state_dict(bank)
+    file = path / "skills.jsonl" if path.is_dir() else path
+    if not file.is_file():
+        raise UserError(f"--skills: no skill bank at {path}; expected a skills.jsonl, a run or a checkpoint directory")
+    return SkillBank.load(file)
+
+
+def eval_skills(path: Path) -> dict[str, str]:
+    """Task type -> text of its best active skill (highest U), for task types that have one."""
+    bank = read_bank(path)
+    best = {t: bank.best_active(t) for t in bank.task_types()}
+    return {t: s.text for t, s in best.items() if s is not None}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,13 +92,21 @@ def run(args: argparse.Namespace) -> int:
     if args.temperature is not None:
         overrides.append(f"eval.temperature={args.temperature}")
     cfg = load_config(config_path, overrides)
+    variant_fn = None
+    if args.skills:
+        from siri.train.evaluate import skill_variants
+
+        skills = eval_skills(Path(args.skills))
+        print("skills in the prompt: " + ("; ".join(f"{t}: {x}" for t, x in sorted(skills.items()))
+                                          or "none (no active skill): plain prompts"))
+        variant_fn = skill_variants(skills)
     model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
     with progress(disable=not cfg.run.progress) as bar:
         task = bar.add_task(f"eval {cfg.env.name}/{args.split}", total=args.episodes, status="")
         result = evaluate(model, tokenizer, eval_settings(cfg), args.episodes, cfg.eval.batch_episodes,
-                          seed=cfg.run.seed, on_batch=lambda n: bar.advance(task, n))
+                          seed=cfg.run.seed, on_batch=lambda n: bar.advance(task, n), variant_fn=variant_fn)
     print_eval(result)
-    out = Path(args.out) if args.out else (run_dir or model_dir) / "eval" / f"{cfg.env.name}_{args.split}.json"
+    out = Path(args.out) if args.out else (run_dir or model_dir) / "eval" / f"{cfg.env.name}_{args.split}{'_skills' if args.skills else ''}.json"
     atomic_write_json(out, result.to_json())
     print(f"wrote {out}")
     return 0

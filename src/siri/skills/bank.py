@@ -174,6 +174,12 @@ class SkillBank:
         return skill.change_state(new, iteration) if new is not None else None
 
     # ---- retrieval -----------------------------------------------------------------------------
+    def best_active(self, task_type: str) -> Skill | None:
+        """The active skill of `task_type` with the highest U(z) (ties: more evaluations, then the older
+        one), or None: what a skill-prompted evaluation puts in the prompt."""
+        pool = self.active(task_type)
+        return max(pool, key=lambda s: (s.utility, s.n, -pool.index(s))) if pool else None
+
     def select(self, task_type: str, rng: RandomLike, mode: str = "ucb", c: float = 1.0) -> Skill | None:
         """A skill of `task_type` among candidates and active ones (UCB on U(z) or greedy), or None."""
         check_mode(mode)

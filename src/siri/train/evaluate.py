@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from siri.rollout.engine import RolloutEngine, RolloutSettings
+from siri.rollout.engine import RolloutEngine, RolloutSettings, Variant, VariantFn
 from siri.rollout.types import RolloutBatch
 from siri.train.stats import mean_interval, success_table, wilson_interval
 
@@ -20,12 +20,13 @@ class EvalResult:
     mean_score: tuple[float, float, float]  # task score (or return) mean with 95% CI
     mean_steps: float
     invalid_ratio: float
+    prompt: str = "plain"  # "plain", or "skills" for a skill-prompted evaluation
 
     def to_json(self) -> dict[str, Any]:
         return {
             "split": self.split, "episodes": self.episodes, "success": self.table,
             "mean_score": {"mean": self.mean_score[0], "ci_low": self.mean_score[1], "ci_high": self.mean_score[2]},
-            "mean_steps": self.mean_steps, "invalid_ratio": self.invalid_ratio,
+            "mean_steps": self.mean_steps, "invalid_ratio": self.invalid_ratio, "prompt": self.prompt,
         }
 
     @property
@@ -53,20 +54,36 @@ def summarize(batch: RolloutBatch, split: str) -> EvalResult:
     )
 
 
+def skill_variants(skills_by_type: dict[str, str]) -> VariantFn:
+    """Prompt variants of a skill-prompted evaluation: a task type's skill in every one of its prompts,
+    the plain prompt for task types without one."""
+    def variant(_g: int, _i: int, task_type: str) -> Variant:
+        text = skills_by_type.get(task_type)
+        return Variant(skills=(text,)) if text else Variant()
+
+    return variant
+
+
 def evaluate(model, tokenizer, settings: RolloutSettings, episodes: int, batch_episodes: int = 64,
-             seed: int = 0, on_batch=None) -> EvalResult:
-    """Roll out `episodes` tasks (seeds 0..episodes-1 of the split), one trajectory each, in batches."""
+             seed: int = 0, on_batch=None, variant_fn: VariantFn | None = None) -> EvalResult:
+    """Roll out `episodes` tasks (seeds 0..episodes-1 of the split), one trajectory each, in batches.
+
+    Plain prompts (ALGORITHMS.md §4, inference) unless `variant_fn` puts skills in them (`siri eval
+    --skills`, to compare a policy with and without its skills on the same seeds)."""
     engine = RolloutEngine(model, tokenizer, settings)
     gen = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
     merged = RolloutBatch(rows=[], trajectories=[])
+    extra = {"variant_fn": variant_fn} if variant_fn is not None else {}
     for start in range(0, episodes, batch_episodes):
         seeds = list(range(start, min(start + batch_episodes, episodes)))
-        part = engine.run(seeds, group_size=1, generator=gen)
+        part = engine.run(seeds, group_size=1, generator=gen, **extra)
         merged.rows.extend(part.rows)
         merged.trajectories.extend(part.trajectories)
         if on_batch is not None:
             on_batch(len(seeds))
-    return summarize(merged, settings.split)
+    result = summarize(merged, settings.split)
+    result.prompt = "plain" if variant_fn is None else "skills"
+    return result
 
 
-__all__ = ["EvalResult", "evaluate", "eval_settings", "summarize", "wilson_interval"]
+__all__ = ["EvalResult", "evaluate", "skill_variants", "eval_settings", "summarize", "wilson_interval"]

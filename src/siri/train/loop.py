@@ -161,15 +161,23 @@ class Trainer:
         with progress(disable=not cfg.run.progress) as bar:
             task = bar.add_task(f"train {cfg.algo.name}", total=cfg.train.iterations, completed=self.start, status="")
             for it in range(self.start, end):
+                if self.budget_spent():
+                    break
                 row = self.iteration(it)
                 if cfg.train.eval_every and (it + 1) % cfg.train.eval_every == 0:
                     row.update(self._eval_row())
                 self.metrics.write(row)
-                if (it + 1) % cfg.train.checkpoint_every == 0 or it + 1 == end:
+                if (it + 1) % cfg.train.checkpoint_every == 0 or it + 1 == end or self.budget_spent():
                     save_checkpoint(self.run_dir / "checkpoints", it, self.model, self.tokenizer, self.optimizer,
                                     self.generator, self._state(), cfg.train.keep_checkpoints)
                 bar.update(task, advance=1, status=_status(row))
         return self.run_dir
+
+    def budget_spent(self) -> bool:
+        """`train.max_env_steps` reached: runs of different methods stop at (about) equal environment steps;
+        the iteration that crosses the budget is completed, so the overshoot is under one iteration."""
+        budget = self.cfg.train.max_env_steps
+        return budget is not None and self.env_steps_total >= budget
 
     def _eval_row(self) -> dict[str, Any]:
         t0 = time.perf_counter()

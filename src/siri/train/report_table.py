@@ -9,7 +9,7 @@ from siri.train.evaluate import EvalResult
 
 
 def eval_table(result: EvalResult) -> Table:
-    table = Table(title=f"plain-prompt evaluation: {result.split} split, {result.episodes} episodes")
+    table = Table(title=f"{result.prompt}-prompt evaluation: {result.split} split, {result.episodes} episodes")
     for col in ("task type", "n", "success", "95% CI"):
         table.add_column(col, justify="left" if col == "task type" else "right")
     for name, row in result.table.items():
