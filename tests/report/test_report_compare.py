@@ -81,3 +81,28 @@ def test_single_run_success_plot_against_env_steps(siri_run, tmp_path):
     path = plot_success(load_run(siri_run), tmp_path / "s.png", x="env_steps")
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 5000
+
+
+def test_final_points_sit_at_each_runs_last_env_steps(four_runs):
+    from siri.report.compare_plots import final_point
+
+    x, ev = final_point(load_run(four_runs[1]), "final_eval")
+    assert x == 400 and ev.success["all"]["success"] == 0.5
+    assert final_point(load_run(four_runs[1]), "final_unseen") is None
+
+
+def test_compare_draws_final_success_and_stability_when_logged(four_runs, tmp_path):
+    text = write_compare(four_runs, tmp_path / "cmp").read_text()
+    assert "](compare_final.png)" in text
+    assert (tmp_path / "cmp" / "compare_final.png").read_bytes()[:8] == PNG_MAGIC
+    # the fixture runs log no KL or entropy: that figure is skipped and said so
+    assert "_KL to the reference and entropy: skipped, no run logged them._" in text
+    stab = []
+    for name, kl in (("sd", 0.01), ("naive", 0.5)):
+        r = rows([0.2, 0.3, 0.4])
+        for k, row in enumerate(r):
+            row.update({"update/kl/loss": kl * (k + 1), "update/entropy/entropy": 0.4 - 0.1 * k})
+        stab.append(write_run(tmp_path, name, r, algo=name))
+    text = write_compare(stab, tmp_path / "cmp2").read_text()
+    assert "](compare_stability.png)" in text and "_Final held-out success: skipped" in text
+    assert (tmp_path / "cmp2" / "compare_stability.png").read_bytes()[:8] == PNG_MAGIC

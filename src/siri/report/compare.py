@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from siri.report.aggregate import Band, default_window, group_labels, mean_curve, moving_average, t_interval
+from siri.report.aggregate import default_window, group_labels, moving_average, t_interval
+from siri.report.compare_plots import FINAL_PNG, STABILITY_PNG, draw_group, plot_final, plot_stability
 from siri.report.data import EvalFile, RunData, load_run
 from siri.report.markdown import f3, table, with_ci
 from siri.report.style import color, new_figure, outside_legend, save_png
@@ -44,34 +45,10 @@ def train_curve(run: RunData) -> tuple[list[float], list[float]]:
     return xs, moving_average(ys, default_window(len(ys))) if ys else []
 
 
-def _draw_group(ax, i: int, group: Group, curves: list[tuple[list[float], list[float]]], single_band=None) -> bool:
-    """One curve per group: the run itself (with `single_band` if given) or the mean with a min–max band."""
-    curves = [c for c in curves if c[0]]
-    if not curves:
-        return False
-    col = color(i)
-    if len(curves) == 1:
-        xs, ys = curves[0]
-        ax.plot(xs, ys, color=col, lw=1.6, marker="o" if len(xs) < 30 else None, ms=3, label=group.label)
-        if single_band is not None:
-            ax.fill_between(single_band[0], single_band[1], single_band[2], color=col, alpha=0.15, lw=0)
-        return True
-    band: Band | None = mean_curve(curves)
-    if band is None:  # seeds with no common env-step range: draw them apart
-        for xs, ys in curves:
-            ax.plot(xs, ys, color=col, lw=1, alpha=0.7)
-        ax.plot([], [], color=col, label=f"{group.label} ({len(curves)} runs, no common range)")
-        return True
-    ax.plot(band.x, band.mean, color=col, lw=1.8, marker="o" if len(band.x) < 30 else None, ms=3,
-            label=f"{group.label} (mean of {band.n_runs})")
-    ax.fill_between(band.x, band.low, band.high, color=col, alpha=0.18, lw=0)
-    return True
-
-
 def plot_train(groups: Sequence[Group], path: Path) -> Path | None:
     fig, axes = new_figure(size=(9.0, 4.8))
     ax = axes[0][0]
-    drawn = [_draw_group(ax, i, g, [train_curve(r) for r in g.runs]) for i, g in enumerate(groups)]
+    drawn = [draw_group(ax, i, g, [train_curve(r) for r in g.runs]) for i, g in enumerate(groups)]
     if not any(drawn):
         return None
     ax.set(xlabel="environment steps (total)", ylabel="train success rate (moving avg)", ylim=(-0.03, 1.03),
@@ -94,7 +71,7 @@ def plot_eval(groups: Sequence[Group], path: Path) -> Path | None:
     for i, g in enumerate(groups):
         curves = [r.series("eval/success", "env_steps") for r in g.runs]
         single = _eval_band(g.runs[0]) if len(g.runs) == 1 else None
-        drawn.append(_draw_group(ax, i, g, curves, single))
+        drawn.append(draw_group(ax, i, g, curves, single))
     if not any(drawn):
         return None
     ax.set(xlabel="environment steps (total)", ylabel="eval success rate", ylim=(-0.03, 1.03),
@@ -190,7 +167,9 @@ def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None
     lines = [f"# Comparison of {n} runs", "", "## Runs", ""] + runs_table(groups)
     lines += ["", "## Success vs environment steps", ""]
     for file, title, missing in ((EVAL_PNG, "Held-out success", "no run logged eval/success during training"),
-                                 (TRAIN_PNG, "Train success", "no run logged train/success")):
+                                 (FINAL_PNG, "Final held-out success", "no run has a final evaluation"),
+                                 (TRAIN_PNG, "Train success", "no run logged train/success"),
+                                 (STABILITY_PNG, "KL to the reference and entropy", "no run logged them")):
         lines.append(f"![{title}]({file})" if drawn.get(file) else f"_{title}: skipped, {missing}._")
         lines.append("")
     lines.append("Runs sharing a label are seeds of one configuration: their curves are interpolated onto a "
@@ -205,13 +184,17 @@ def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None
 
 def write_compare(run_dirs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
                   group_by: str | None = None) -> Path:
-    """Write OUT/compare.md with OUT/compare_eval.png and OUT/compare_train.png; returns the markdown."""
+    """Write OUT/compare.md with its PNGs (held-out and train success, final success at each run's
+    environment steps, KL and entropy); returns the markdown's path."""
     if not run_dirs:
         raise UserError("--compare needs at least one run directory")
     runs = [load_run(p) for p in run_dirs]
     groups = group_runs(runs, group_by)
     out = Path(out_dir)
-    drawn = {EVAL_PNG: plot_eval(groups, out / EVAL_PNG), TRAIN_PNG: plot_train(groups, out / TRAIN_PNG)}
+    finals = [n for n in eval_names(groups) if n.startswith("final")]
+    drawn = {EVAL_PNG: plot_eval(groups, out / EVAL_PNG), TRAIN_PNG: plot_train(groups, out / TRAIN_PNG),
+             FINAL_PNG: plot_final(groups, finals[0], out / FINAL_PNG) if finals else None,
+             STABILITY_PNG: plot_stability(groups, out / STABILITY_PNG)}
     for file, path in drawn.items():
         if path is None and (out / file).exists():
             (out / file).unlink()

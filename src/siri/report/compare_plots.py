@@ -1,0 +1,104 @@
+"""Two more `siri report --compare` figures: final held-out success at each run's environment steps,
+and training stability (KL to the reference, entropy) against environment steps.
+
+The first answers "which method is better at equal environment steps" when runs evaluate only at the
+end (`train.eval_every: 0`): each run is a point with its Wilson 95% interval at the environment steps
+it stopped at, each label's mean over seeds a larger marker. The second is Skill-SD's stability check
+(ALGORITHMS.md §5: the naive sum is reported to collapse): the k3 KL to the frozen reference and the
+policy's token entropy, as logged by the update, per label (mean with the min–max band over seeds).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from siri.report.aggregate import Band, mean_curve, moving_average
+from siri.report.data import EvalFile, RunData
+from siri.report.style import color, new_figure, outside_legend, save_png
+
+if TYPE_CHECKING:
+    from siri.report.compare import Group
+
+FINAL_PNG, STABILITY_PNG = "compare_final.png", "compare_stability.png"
+KL_KEY, ENTROPY_KEY = "update/kl/loss", "update/entropy/entropy"
+
+
+def final_point(run: RunData, name: str) -> tuple[float, EvalFile] | None:
+    """(environment steps at the end of the run, its evaluation `name`), if both exist."""
+    steps = run.series("env_steps_total")[1]
+    found = next((e for e in run.evals if e.name == name and "all" in e.success), None)
+    return (steps[-1], found) if steps and found is not None else None
+
+
+def plot_final(groups: Sequence["Group"], name: str, path: Path) -> Path | None:
+    """Final success of every run (Wilson 95% error bar) at its environment steps; label means as diamonds."""
+    fig, axes = new_figure(size=(9.0, 4.8))
+    ax = axes[0][0]
+    drawn = False
+    for i, g in enumerate(groups):
+        points = [p for p in (final_point(r, name) for r in g.runs) if p is not None]
+        if not points:
+            continue
+        drawn = True
+        col = color(i)
+        for k, (x, e) in enumerate(points):
+            a = e.success["all"]
+            ax.errorbar([x], [a["success"]], yerr=[[a["success"] - a["ci_low"]], [a["ci_high"] - a["success"]]],
+                        fmt="o", color=col, ms=5, capsize=3, alpha=0.8, label=g.label if k == 0 else None)
+        if len(points) > 1:
+            mx = sum(x for x, _ in points) / len(points)
+            my = sum(e.success["all"]["success"] for _, e in points) / len(points)
+            ax.plot([mx], [my], marker="D", ms=10, color=col, mec="black", ls="none",
+                    label=f"{g.label}: mean of {len(points)}")
+    if not drawn:
+        return None
+    ax.set(xlabel="environment steps (total)", ylabel="held-out success rate", ylim=(-0.03, 1.03),
+           title=f"{name}: success at the end of each run (bars: Wilson 95% CI)")
+    ax.grid(alpha=0.3)
+    outside_legend(ax)
+    return save_png(fig, path)
+
+
+def _smoothed(run: RunData, key: str) -> tuple[list[float], list[float]]:
+    xs, ys = run.series(key, "env_steps")
+    return xs, moving_average(ys, max(1, len(ys) // 10)) if ys else []
+
+
+def draw_group(ax, i: int, group: "Group", curves: list[tuple[list[float], list[float]]], single_band=None) -> bool:
+    """One curve per group: the run itself (with `single_band` if given) or the mean with a min–max band."""
+    curves = [c for c in curves if c[0]]
+    if not curves:
+        return False
+    col = color(i)
+    if len(curves) == 1:
+        xs, ys = curves[0]
+        ax.plot(xs, ys, color=col, lw=1.6, marker="o" if len(xs) < 30 else None, ms=3, label=group.label)
+        if single_band is not None:
+            ax.fill_between(single_band[0], single_band[1], single_band[2], color=col, alpha=0.15, lw=0)
+        return True
+    band: Band | None = mean_curve(curves)
+    if band is None:  # seeds with no common env-step range: draw them apart
+        for xs, ys in curves:
+            ax.plot(xs, ys, color=col, lw=1, alpha=0.7)
+        ax.plot([], [], color=col, label=f"{group.label} ({len(curves)} runs, no common range)")
+        return True
+    ax.plot(band.x, band.mean, color=col, lw=1.8, marker="o" if len(band.x) < 30 else None, ms=3,
+            label=f"{group.label} (mean of {band.n_runs})")
+    ax.fill_between(band.x, band.low, band.high, color=col, alpha=0.18, lw=0)
+    return True
+
+
+def plot_stability(groups: Sequence["Group"], path: Path) -> Path | None:
+    """KL to the reference (left) and entropy (right) vs environment steps, one curve (band) per label."""
+    if not any(r.has(KL_KEY) or r.has(ENTROPY_KEY) for g in groups for r in g.runs):
+        return None
+    fig, axes = new_figure(1, 2, size=(12.0, 4.6))
+    for ax, key, title in ((axes[0][0], KL_KEY, "k3 KL to the reference"),
+                           (axes[0][1], ENTROPY_KEY, "token entropy of the policy")):
+        for i, g in enumerate(groups):
+            draw_group(ax, i, g, [_smoothed(r, key) for r in g.runs])
+        ax.set(xlabel="environment steps (total)", ylabel=key, title=f"{title} (moving avg)")
+        ax.grid(alpha=0.3)
+    outside_legend(axes[0][1])
+    return save_png(fig, path)
