@@ -147,6 +147,10 @@ class SiriConfig(GeneratorSettings):
     max_skills: int = Field(3, ge=1, description="skills asked for per summarization")
     validation: bool = Field(True, description="paired validation (False: every mined skill is used)")
     n_eval: int = Field(3, ge=1, description="N_eval: evaluations before promotion/retirement")
+    max_live_per_type: int | None = Field(
+        None, ge=1, description="(ours) cap on candidate + active skills per task type; mined skills past it "
+        "are dropped, so validation is not spread over more candidates than the groups can test",
+    )
     tau_promote: float = 0.0
     tau_retire: float = Field(0.0, le=0.0)
     selection: Literal["ucb", "greedy"] = "ucb"

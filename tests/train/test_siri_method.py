@@ -116,3 +116,20 @@ def test_siri_trains_end_to_end_and_checkpoints_its_state(tiny_cfg):
     resumed = Trainer(tiny_cfg("algo.name=siri", "siri.generator=extractive", "siri.warmup=false",
                                "siri.phase1_max_iters=1", "train.iterations=3"), resume=True)
     assert resumed.method.phase.phase == 2 and resumed.start == 3
+
+
+def test_max_live_per_type_caps_what_a_mining_round_adds():
+    # The extractive generator returns 3 skills for these successes; with a cap of 2 live skills per
+    # task type only the first 2 enter the bank, the third is dropped and counted.
+    from siri.agent import EpisodeRecord
+
+    cfg, m = _method("siri.max_live_per_type=2", "siri.max_skills=3")
+    assert m.bank.max_per_type == 2
+    for task in ("put a mug in desk", "put a cup in desk"):
+        m.buffer.add("pick", EpisodeRecord.from_steps(task, [("o1", "go to desk 1"), ("o2", "take mug 1 from desk 1"),
+                                                           ("o3", "move mug 1 to desk 1")], True))
+    metrics = m.miner.mine(m.buffer, MethodContext(cfg=cfg, iteration=0), 0)
+    assert metrics["mine/added"] == 2 and len(m.bank.skills("pick")) == 2 and m.bank.n_over_cap == 1
+    _, uncapped = _method("siri.max_skills=3")
+    uncapped.buffer = m.buffer
+    assert uncapped.miner.mine(m.buffer, MethodContext(cfg=cfg, iteration=0), 0)["mine/added"] == 3

@@ -106,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
         result = evaluate(model, tokenizer, eval_settings(cfg), args.episodes, cfg.eval.batch_episodes,
                           seed=cfg.run.seed, on_batch=lambda n: bar.advance(task, n), variant_fn=variant_fn)
     print_eval(result)
-    out = Path(args.out) if args.out else (run_dir or model_dir) / "eval" / f"{cfg.env.name}_{args.split}{'_skills' if args.skills else ''}.json"
+    name = f"{cfg.env.name}_{args.split}{'_skills' if args.skills else ''}.json"
+    out = Path(args.out) if args.out else (run_dir or model_dir) / "eval" / name
     atomic_write_json(out, result.to_json())
     print(f"wrote {out}")
     return 0

@@ -89,6 +89,7 @@ class SiriMethod:
             plan.mask_fields["internalization"] = INT_MASK
         metrics.update({"int/lambda": lam, "int/tokens": float(n_int), "buffer/successes": float(len(self.buffer))})
         metrics.update({f"bank/{k}": float(v) for k, v in self.bank.counts().items()})
+        metrics["bank/dropped_over_cap"] = float(self.bank.n_over_cap)
         if ctx.run_dir is not None:
             self.bank.save(ctx.run_dir / "skills.jsonl")
         return Prepared(rows, plan, metrics)

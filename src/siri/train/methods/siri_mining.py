@@ -14,7 +14,8 @@ from siri.train.methods.siri_phases import SuccessBuffer
 
 
 def bank_from_config(s: Any) -> SkillBank:
-    return SkillBank(n_eval=s.n_eval, tau_promote=s.tau_promote, tau_retire=s.tau_retire, validation=s.validation)
+    return SkillBank(n_eval=s.n_eval, tau_promote=s.tau_promote, tau_retire=s.tau_retire, validation=s.validation,
+                     max_per_type=s.max_live_per_type)
 
 
 class Miner:
