@@ -35,13 +35,17 @@ def plot_final(groups: Sequence["Group"], name: str, path: Path) -> Path | None:
     """Final success of every run (Wilson 95% error bar) at its environment steps; label means as diamonds."""
     fig, axes = new_figure(size=(9.0, 4.8))
     ax = axes[0][0]
+    per_group = [[p for p in (final_point(r, name) for r in g.runs) if p is not None] for g in groups]
+    xmax = max((x for pts in per_group for x, _ in pts), default=0.0)
     drawn = False
-    for i, g in enumerate(groups):
-        points = [p for p in (final_point(r, name) for r in g.runs) if p is not None]
-        if not points:
+    for i, (g, raw) in enumerate(zip(groups, per_group)):
+        if not raw:
             continue
         drawn = True
         col = color(i)
+        # runs compared at equal env steps share an x: spread the labels by 1% of the axis to keep bars apart
+        shift = (i - (len(groups) - 1) / 2) * 0.01 * xmax
+        points = [(x + shift, e) for x, e in raw]
         for k, (x, e) in enumerate(points):
             a = e.success["all"]
             ax.errorbar([x], [a["success"]], yerr=[[a["success"] - a["ci_low"]], [a["ci_high"] - a["success"]]],
@@ -53,8 +57,10 @@ def plot_final(groups: Sequence["Group"], name: str, path: Path) -> Path | None:
                     label=f"{g.label}: mean of {len(points)}")
     if not drawn:
         return None
-    ax.set(xlabel="environment steps (total)", ylabel="held-out success rate", ylim=(-0.03, 1.03),
+    ax.set(xlabel="environment steps (total; labels spread by 1% to keep bars apart)", ylabel="held-out success rate",
+           ylim=(-0.03, 1.03), xlim=(0, xmax * 1.1 if xmax > 0 else 1.0),
            title=f"{name}: success at the end of each run (bars: Wilson 95% CI)")
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
     ax.grid(alpha=0.3)
     outside_legend(ax)
     return save_png(fig, path)
