@@ -133,3 +133,23 @@ def test_max_live_per_type_caps_what_a_mining_round_adds():
     _, uncapped = _method("siri.max_skills=3")
     uncapped.buffer = m.buffer
     assert uncapped.miner.mine(m.buffer, MethodContext(cfg=cfg, iteration=0), 0)["mine/added"] == 3
+
+
+def test_bank_rules_apply_once_per_iteration_on_all_its_groups():
+    # Two groups test one skill in the same iteration: Δ_0 = 0 − 5 = −5 (skill arm 0, 0 | plain 0, 10) and
+    # Δ_1 = 10 − 0 = +10, so U = 2.5 > 0 after both: promoted. Applying the rules after group 0 alone
+    # (U = −5 < τ_retire with N_eval = 1) would have retired it for good, whatever group 1 showed.
+    cfg, m = _method()
+    (sid,), _ = m.bank.add_candidates("pick", ["When the mug is on the desk: take it first."], "extractive")
+    rows, trajs = [], []
+    for g, rewards in ((0, (0.0, 10.0, 0.0, 0.0)), (1, (0.0, 0.0, 10.0, 10.0))):
+        for k, r in enumerate(rewards):
+            tid, sk = 4 * g + k, sid if k >= 2 else None
+            rows.append(_row(g, tid, 0, r, sk))
+            trajs.append(Trajectory(group_id=g, traj_id=tid, seed=7 + g, task="put a mug in desk", task_type="pick",
+                                    skill_id=sk, rows=[tid], total_reward=r, won=r > 0, steps=[("o", "go to desk 1")]))
+    m.phase = PhaseState(phase=1, phase1_start=0)
+    m.prepare(RolloutBatch(rows=rows, trajectories=trajs), MethodContext(cfg=cfg, iteration=2))
+    skill = m.bank.get(sid)
+    assert skill.n == 2 and skill.utility == pytest.approx(2.5) and skill.state == "active"
+    assert skill.state_changes == [{"iteration": 2, "from": "candidate", "to": "active"}]

@@ -156,8 +156,11 @@ class SkillBank:
         return sum(s.state != "retired" for s in self.skills(task_type))
 
     def record_evaluation(self, skill_id: str, delta: float, iteration: int, group: int | str | None = None,
-                          skill_mean: float | None = None, plain_mean: float | None = None) -> dict[str, Any] | None:
-        """Record one paired evaluation Δ_g, update U(z) and n(z), apply the bank rules.
+                          skill_mean: float | None = None, plain_mean: float | None = None,
+                          apply_rules: bool = True) -> dict[str, Any] | None:
+        """Record one paired evaluation Δ_g, update U(z) and n(z), apply the bank rules (unless
+        `apply_rules=False`: a caller recording several groups of one iteration applies them once after,
+        so the groups' order cannot decide a skill's state).
 
         Returns the state change `{iteration, from, to}` when there is one, else None.
         """
@@ -168,6 +171,11 @@ class SkillBank:
             "iteration": int(iteration), "group": group, "delta": float(delta),
             "skill_mean": skill_mean, "plain_mean": plain_mean, "utility": skill.utility,
         })
+        return self.apply_rules(skill_id, iteration) if apply_rules else None
+
+    def apply_rules(self, skill_id: str, iteration: int) -> dict[str, Any] | None:
+        """Promote or retire a skill by its current U(z) and n(z) (§4); the state change, or None."""
+        skill = self.get(skill_id)
         if not self.validation:
             return None
         new = next_state(skill.state, skill.n, skill.utility, self.n_eval, self.tau_promote, self.tau_retire)

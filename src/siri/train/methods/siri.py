@@ -95,13 +95,14 @@ class SiriMethod:
         return Prepared(rows, plan, metrics)
 
     def _validate(self, batch: RolloutBatch, it: int) -> dict[str, float]:
-        """Paired validation: Δ_g per split group updates U(z) and n(z) (and promotes/retires)."""
+        """Paired validation: Δ_g per split group updates U(z) and n(z); the bank rules then promote or
+        retire each evaluated skill once, on all of this iteration's evaluations."""
         arms: dict[int, dict[str, list]] = {}
         for tr in batch.trajectories:
             arms.setdefault(tr.group_id, {"plain": [], "skill": [], "skill_id": []})
             key = "skill" if tr.skill_id is not None else "plain"
             arms[tr.group_id][key].append(tr)
-        deltas, skill_wins, plain_wins = [], [], []
+        deltas, skill_wins, plain_wins, evaluated = [], [], [], []
         for g, a in sorted(arms.items()):
             if not a["skill"] or not a["plain"]:
                 continue
@@ -109,10 +110,13 @@ class SiriMethod:
             sk_r = [t.total_reward for t in a["skill"]]
             pl_r = [t.total_reward for t in a["plain"]]
             delta, skill_mean, plain_mean = treatment_effect(sk_r, pl_r)
-            self.bank.record_evaluation(skill_id, delta, it, g, skill_mean, plain_mean)
+            self.bank.record_evaluation(skill_id, delta, it, g, skill_mean, plain_mean, apply_rules=False)
+            evaluated.append(skill_id)
             deltas.append(delta)
             skill_wins += [t.won for t in a["skill"]]
             plain_wins += [t.won for t in a["plain"]]
+        for skill_id in dict.fromkeys(evaluated):  # rules once per iteration, after all its groups
+            self.bank.apply_rules(skill_id, it)
         if not deltas:
             return {"paired/groups": 0.0}
         return {"paired/groups": float(len(deltas)), "paired/delta_mean": float(np.mean(deltas)),
