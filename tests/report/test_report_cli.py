@@ -41,4 +41,5 @@ def test_user_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     assert not (good / "report.md").exists()  # every path is checked before anything is written
     assert "given twice" in _error(capsys, ["report", str(good), str(good)])
     assert "only with --compare" in _error(capsys, ["report", str(good), "--out", str(tmp_path / "o")])
+    assert "only with --compare" in _error(capsys, ["report", str(good), "--final-eval", "final_eval"])
     assert "is not a run directory" in _error(capsys, ["report", str(tmp_path), "--compare"])

@@ -1,5 +1,7 @@
 """--compare: runs grouped by label, mean curves, final-evaluation tables with hand-computed intervals."""
 
+import json
+
 import pytest
 
 from report_fixtures import eval_result, write_run
@@ -106,3 +108,43 @@ def test_compare_draws_final_success_and_stability_when_logged(four_runs, tmp_pa
     text = write_compare(stab, tmp_path / "cmp2").read_text()
     assert "](compare_stability.png)" in text and "_Final held-out success: skipped" in text
     assert (tmp_path / "cmp2" / "compare_stability.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_final_eval_picks_the_evaluation_the_final_figure_draws(four_runs, tmp_path, monkeypatch):
+    import siri.report.compare as compare
+    from siri.utils.errors import UserError
+
+    ev = eval_result({"all": (500, 0.45, 0.41, 0.49)})
+    for run in four_runs[:2]:
+        (run / "eval" / "eval500.json").write_text(json.dumps(ev))
+    drawn_names = []
+    real = compare.plot_final
+    monkeypatch.setattr(compare, "plot_final", lambda g, name, path: drawn_names.append(name) or real(g, name, path))
+    text = write_compare(four_runs, tmp_path / "default").read_text()
+    assert drawn_names == ["final_eval"] and "![Final held-out success (final_eval)](compare_final.png)" in text
+    text = write_compare(four_runs, tmp_path / "chosen", final_eval="eval500").read_text()
+    assert drawn_names[-1] == "eval500" and "![Final held-out success (eval500)](compare_final.png)" in text
+    with pytest.raises(UserError, match=r"no run has eval/eval200.json; allowed: eval500, final_eval$"):
+        write_compare(four_runs, tmp_path / "bad", final_eval="eval200")
+    assert not (tmp_path / "bad").exists()  # rejected before anything is written
+
+
+def test_equal_budget_and_seed_offsets_by_hand():
+    from siri.report.compare_plots import equal_budget, seed_offsets
+
+    assert equal_budget([6413, 6572, 6440])  # 6413 >= 0.9 * 6572 = 5914.8
+    assert not equal_budget([5000, 6572])  # 5000 < 5914.8: drawn along the env-step axis
+    assert not equal_budget([])
+    assert seed_offsets(1) == [-0.05]
+    assert seed_offsets(3) == pytest.approx([-0.3, -0.175, -0.05])
+
+
+def test_final_figure_draws_runs_at_unequal_steps_along_the_step_axis(tmp_path):
+    from siri.report.compare_plots import plot_final
+
+    ev = eval_result({"all": (50, 0.4, 0.3, 0.5)})
+    short = write_run(tmp_path, "short", rows([0.1, 0.2]), evals={"final_eval.json": ev})
+    long = write_run(tmp_path, "long", rows([0.1, 0.2, 0.3, 0.4, 0.5]), seed=1, evals={"final_eval.json": ev})
+    groups = group_runs([load_run(short), load_run(long)], None)
+    assert plot_final(groups, "final_eval", tmp_path / "f.png").read_bytes()[:8] == PNG_MAGIC
+    assert plot_final(groups, "final_unseen", tmp_path / "none.png") is None

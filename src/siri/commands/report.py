@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--group-by", metavar="KEY",
                    help="with --compare: label runs by this dotted config key (e.g. algo.name; run.name "
                    "gives one curve per run) instead of grouping identical configs")
+    p.add_argument("--final-eval", metavar="NAME",
+                   help="with --compare: the evaluation compare_final.png draws, RUN/eval/NAME.json (default: "
+                   "the first named final*, i.e. the run's own final evaluation)")
     p.set_defaults(func=run)
 
 
@@ -51,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         from siri.report.compare import write_compare
 
-        path = write_compare(args.runs, args.out or DEFAULT_COMPARE_OUT, args.group_by)
+        path = write_compare(args.runs, args.out or DEFAULT_COMPARE_OUT, args.group_by, args.final_eval)
         print(f"wrote {path}")
         return 0
-    if args.out or args.group_by:
-        raise UserError("--out and --group-by apply only with --compare (a run's report goes to RUN/report.md)")
+    if args.out or args.group_by or args.final_eval:
+        raise UserError("--out, --group-by and --final-eval apply only with --compare (a run's report goes to RUN/report.md)")
     from siri.report.data import load_run
     from siri.report.markdown import write_report
 

@@ -162,12 +162,14 @@ def task_type_table(groups: Sequence[Group], name: str) -> list[str]:
     return ["Mean success per task type (over each label's runs):", ""] + table(("label", *types), rows)
 
 
-def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None]) -> str:
+def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None],
+                           final_name: str | None = None) -> str:
     n = sum(len(g.runs) for g in groups)
+    final_title = f"Final held-out success ({final_name})" if final_name else "Final held-out success"
     lines = [f"# Comparison of {n} runs", "", "## Runs", ""] + runs_table(groups)
     lines += ["", "## Success vs environment steps", ""]
     for file, title, missing in ((EVAL_PNG, "Held-out success", "no run logged eval/success during training"),
-                                 (FINAL_PNG, "Final held-out success", "no run has a final evaluation"),
+                                 (FINAL_PNG, final_title, "no run has a final evaluation"),
                                  (TRAIN_PNG, "Train success", "no run logged train/success"),
                                  (STABILITY_PNG, "KL to the reference and entropy", "no run logged them")):
         lines.append(f"![{title}]({file})" if drawn.get(file) else f"_{title}: skipped, {missing}._")
@@ -182,22 +184,35 @@ def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None
     return "\n".join(lines).rstrip() + "\n"
 
 
+def pick_final(groups: Sequence[Group], final_eval: str | None) -> str | None:
+    """The evaluation compare_final.png draws: `final_eval` (an eval/NAME.json of some run), else the
+    first one named final*; None when there is none."""
+    names = eval_names(groups)
+    if final_eval is None:
+        return next((n for n in names if n.startswith("final")), None)
+    if final_eval not in names:
+        raise UserError(f"--final-eval: no run has eval/{final_eval}.json; "
+                        f"allowed: {', '.join(names) or '(no run has an evaluation)'}")
+    return final_eval
+
+
 def write_compare(run_dirs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
-                  group_by: str | None = None) -> Path:
+                  group_by: str | None = None, final_eval: str | None = None) -> Path:
     """Write OUT/compare.md with its PNGs (held-out and train success, final success at each run's
-    environment steps, KL and entropy); returns the markdown's path."""
+    environment steps, KL and entropy); returns the markdown's path. `final_eval` names the
+    evaluation the final-success figure draws (e.g. a longer re-evaluation, `eval500`)."""
     if not run_dirs:
         raise UserError("--compare needs at least one run directory")
     runs = [load_run(p) for p in run_dirs]
     groups = group_runs(runs, group_by)
     out = Path(out_dir)
-    finals = [n for n in eval_names(groups) if n.startswith("final")]
+    final = pick_final(groups, final_eval)
     drawn = {EVAL_PNG: plot_eval(groups, out / EVAL_PNG), TRAIN_PNG: plot_train(groups, out / TRAIN_PNG),
-             FINAL_PNG: plot_final(groups, finals[0], out / FINAL_PNG) if finals else None,
+             FINAL_PNG: plot_final(groups, final, out / FINAL_PNG) if final else None,
              STABILITY_PNG: plot_stability(groups, out / STABILITY_PNG)}
     for file, path in drawn.items():
         if path is None and (out / file).exists():
             (out / file).unlink()
     target = out / "compare.md"
-    atomic_write_text(target, build_compare_markdown(groups, drawn))
+    atomic_write_text(target, build_compare_markdown(groups, drawn, final if drawn[FINAL_PNG] else None))
     return target

@@ -2,8 +2,9 @@
 and training stability (KL to the reference, entropy) against environment steps.
 
 The first answers "which method is better at equal environment steps" when runs evaluate only at the
-end (`train.eval_every: 0`): each run is a point with its Wilson 95% interval at the environment steps
-it stopped at, each label's mean over seeds a larger marker. The second is Skill-SD's stability check
+end (`train.eval_every: 0`): each run is a point with its Wilson 95% interval, each label's mean over
+seeds a larger marker; runs that all stopped at about the same environment steps stand side by side
+per label, others at the environment steps they stopped at. The second is Skill-SD's stability check
 (ALGORITHMS.md §5: the naive sum is reported to collapse): the k3 KL to the frozen reference and the
 policy's token entropy, as logged by the update, per label (mean with the min–max band over seeds).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from siri.report.aggregate import Band, mean_curve, moving_average
+from siri.report.aggregate import Band, mean_curve, moving_average, t_interval
 from siri.report.data import EvalFile, RunData
 from siri.report.style import color, new_figure, outside_legend, save_png
 
@@ -31,36 +32,65 @@ def final_point(run: RunData, name: str) -> tuple[float, EvalFile] | None:
     return (steps[-1], found) if steps and found is not None else None
 
 
+EQUAL_STEPS_TOL = 0.1
+
+
+def equal_budget(steps: Sequence[float], tol: float = EQUAL_STEPS_TOL) -> bool:
+    """True when every run stopped within `tol` (relative) of the furthest one: a comparison at equal
+    environment steps, better drawn side by side per label than along an env-step axis."""
+    return bool(steps) and min(steps) >= (1.0 - tol) * max(steps)
+
+
+MEAN_OFFSET = 0.15  # a label's mean sits right of its tick, its runs left of it
+
+
+def seed_offsets(k: int, left: float = -0.3, right: float = -0.05) -> list[float]:
+    """x offsets of a label's k runs from its tick, evenly over [left, right] (one run: at `right`)."""
+    return [right] if k == 1 else [left + (right - left) * j / (k - 1) for j in range(k)]
+
+
 def plot_final(groups: Sequence["Group"], name: str, path: Path) -> Path | None:
-    """Final success of every run (Wilson 95% error bar) at its environment steps; label means as diamonds."""
+    """Final success of every run (Wilson 95% error bar), label means as diamonds. Runs that stopped at
+    about the same environment steps are drawn side by side per label; otherwise at their steps."""
+    per_group = [[p for p in (final_point(r, name) for r in g.runs) if p is not None] for g in groups]
+    steps = [x for pts in per_group for x, _ in pts]
+    if not steps:
+        return None
+    by_label, xmax = equal_budget(steps), max(steps)
     fig, axes = new_figure(size=(9.0, 4.8))
     ax = axes[0][0]
-    per_group = [[p for p in (final_point(r, name) for r in g.runs) if p is not None] for g in groups]
-    xmax = max((x for pts in per_group for x, _ in pts), default=0.0)
-    drawn = False
     for i, (g, raw) in enumerate(zip(groups, per_group)):
         if not raw:
             continue
-        drawn = True
         col = color(i)
-        # runs compared at equal env steps share an x: spread the labels by 1% of the axis to keep bars apart
-        shift = (i - (len(groups) - 1) / 2) * 0.01 * xmax
-        points = [(x + shift, e) for x, e in raw]
+        if by_label:
+            points = [(i + off, e) for off, (_, e) in zip(seed_offsets(len(raw)), raw)]
+        else:  # runs at equal env steps share an x: spread the labels by 1% of the axis to keep bars apart
+            shift = (i - (len(groups) - 1) / 2) * 0.01 * xmax
+            points = [(x + shift, e) for x, e in raw]
         for k, (x, e) in enumerate(points):
             a = e.success["all"]
             ax.errorbar([x], [a["success"]], yerr=[[a["success"] - a["ci_low"]], [a["ci_high"] - a["success"]]],
                         fmt="o", color=col, ms=5, capsize=3, alpha=0.8, label=g.label if k == 0 else None)
-        if len(points) > 1:
-            mx = sum(x for x, _ in points) / len(points)
-            my = sum(e.success["all"]["success"] for _, e in points) / len(points)
-            ax.plot([mx], [my], marker="D", ms=10, color=col, mec="black", ls="none",
-                    label=f"{g.label}: mean of {len(points)}")
-    if not drawn:
-        return None
-    ax.set(xlabel="environment steps (total; labels spread by 1% to keep bars apart)", ylabel="held-out success rate",
-           ylim=(-0.03, 1.03), xlim=(0, xmax * 1.1 if xmax > 0 else 1.0),
-           title=f"{name}: success at the end of each run (bars: Wilson 95% CI)")
-    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+        values = [e.success["all"]["success"] for _, e in points]
+        t = t_interval(values)
+        if t is not None and by_label:  # the mean over seeds with its Student-t 95% interval
+            m, lo, hi = t[0], max(t[1], 0.0), min(t[2], 1.0)
+            ax.errorbar([i + MEAN_OFFSET], [m], yerr=[[m - lo], [hi - m]], marker="D", ms=9, color=col, mec="black",
+                        ecolor="black", capsize=4, ls="none", label=f"{g.label}: mean of {len(points)} (bars: t 95%)")
+        elif t is not None:
+            ax.plot([sum(x for x, _ in points) / len(points)], [t[0]], marker="D", ms=10, color=col, mec="black",
+                    ls="none", label=f"{g.label}: mean of {len(points)}")
+    if by_label:
+        ax.set_xticks(range(len(groups)), [g.label for g in groups])
+        ax.set(xlim=(-0.5, len(groups) - 0.5),
+               xlabel=f"runs side by side per label, all stopped at {min(steps):,.0f}–{xmax:,.0f} environment steps")
+    else:
+        ax.set(xlabel="environment steps (total; labels spread by 1% to keep bars apart)",
+               xlim=(0, xmax * 1.1 if xmax > 0 else 1.0))
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
+    ax.set(ylabel="held-out success rate", ylim=(-0.03, 1.03),
+           title=f"{name}: success at the end of each run (run bars: Wilson 95% CI)")
     ax.grid(alpha=0.3)
     outside_legend(ax)
     return save_png(fig, path)
