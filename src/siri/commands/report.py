@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         return 0
     if args.out or args.group_by or args.final_eval:
-        raise UserError("--out, --group-by and --final-eval apply only with --compare (a run's report goes to RUN/report.md)")
+        raise UserError("--out, --group-by and --final-eval apply only with --compare "
+                        "(a run's report goes to RUN/report.md)")
     from siri.report.data import load_run
     from siri.report.markdown import write_report
 
