@@ -28,12 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from siri.config import load_config
-from siri.envs import make_env
 from siri.policy.loading import load_policy
 from siri.rollout.engine import Variant
 from siri.skills import SkillLibrary
 from siri.train.evaluate import eval_settings, evaluate
-from siri.train.methods.distill_oracle import oracle_plan, render_plan
+from siri.train.methods.distill_oracle import PlanSource
 
 
 def library_variants(path: str, seed: int):
@@ -49,13 +48,11 @@ def library_variants(path: str, seed: int):
     return variant, len(library)
 
 
-def plan_variants(cfg, episodes: int, max_actions: int):
+def plan_variants(cfg, episodes: int):
     """Episode g of a single-batch evaluation is held-out seed g (`evaluate` uses seeds 0..N-1)."""
-    env = make_env(cfg.env.name, split=cfg.eval.split, max_steps=cfg.env.max_steps, **dict(cfg.env.options))
-    plans = {}
-    for seed in range(episodes):
-        actions = oracle_plan(env, seed, cfg.skill_sd.oracle)
-        plans[seed] = render_plan(actions, max_actions) if actions else None
+    source = PlanSource(cfg.env.name, dict(cfg.env.options), cfg.env.max_steps, cfg.skill_sd.oracle,
+                        cfg.skill_sd.plan_max_actions, split=cfg.eval.split)
+    plans = {seed: source.text(seed) for seed in range(episodes)}
 
     def variant(g: int, _i: int, _task_type: str) -> Variant:
         return Variant(skills=(plans[g],)) if plans[g] else Variant()
@@ -86,7 +83,7 @@ def main() -> None:
             fn, n = library_variants(args.library, cfg.run.seed)
             note = f"{n} arms"
         elif mode == "plan":
-            fn, n = plan_variants(cfg, args.episodes, cfg.skill_sd.plan_max_actions)
+            fn, n = plan_variants(cfg, args.episodes)
             note = f"{n} of {args.episodes} episodes have a plan"
         else:
             raise SystemExit(f"unknown mode {mode!r}; allowed: plain, library, plan")

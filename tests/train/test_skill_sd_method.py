@@ -250,6 +250,19 @@ def test_opsd_plan_solves_the_level_and_reaches_the_teacher_prompt_only(policy):
         m.prepare(batch, MethodContext(cfg=cfg, iteration=3, model=model, tokenizer=tok))
 
 
+def test_plan_source_solves_levels_of_the_split_it_is_given():
+    from siri.envs import make_env
+    from siri.train.methods.distill_oracle import PlanSource
+
+    for split in ("train", "eval"):
+        text = PlanSource("sokoban", {}, 15, None, 50, split=split).text(7)
+        env = make_env("sokoban", split=split, max_steps=15)
+        last = env.reset(7)
+        for action in text.split(": ", 1)[1].split(" -> "):
+            last = env.step(action)
+        assert last.won
+
+
 def test_render_plan_by_hand():
     from siri.train.methods.distill_oracle import render_plan
 

@@ -39,14 +39,15 @@ def render_plan(actions: list[str], max_actions: int) -> str:
 
 
 class PlanSource:
-    """Rendered oracle plans per train seed, from one private environment of the run's spec."""
+    """Rendered oracle plans per seed of `split` (training: "train"), from one private environment of
+    the run's spec."""
 
     def __init__(self, env_name: str, env_options: dict[str, Any], max_steps: int, kind: str | None,
-                 max_actions: int):
+                 max_actions: int, split: str = "train"):
         kinds = oracle_kinds(env_name)
         if kind is not None and kind not in kinds:
             raise UserError(f"skill_sd.oracle: unknown oracle {kind!r} for {env_name}; allowed: {', '.join(kinds)}")
-        self.env = make_env(env_name, split="train", max_steps=max_steps, **env_options)
+        self.env = make_env(env_name, split=split, max_steps=max_steps, **env_options)
         self.kind, self.max_actions = kind, max_actions
         self._cache: dict[int, str | None] = {}
 
