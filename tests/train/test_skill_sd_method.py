@@ -217,6 +217,11 @@ def test_skill_variant_puts_the_selected_skill_in_the_teacher_prompt_only(policy
         assert row.skill_id is None and row.plain_prompt_ids is None
 
 
+def plan_actions(text: str) -> list[str]:
+    """The actions of a rendered plan, `PREFIX (N actions): a1 -> a2 -> ...`."""
+    return text.split(": ", 1)[1].split(" -> ")
+
+
 def test_opsd_plan_solves_the_level_and_reaches_the_teacher_prompt_only(policy):
     from siri.envs import make_env
     from siri.rollout.engine import RolloutEngine, RolloutSettings
@@ -231,7 +236,7 @@ def test_opsd_plan_solves_the_level_and_reaches_the_teacher_prompt_only(policy):
     for g, seed in enumerate(seeds):
         text = variant_fn(g, 0, "sokoban").teacher_skills[0]
         assert text.startswith(PLAN_PREFIX)
-        actions = text.split(": ", 1)[1].split(" -> ")
+        actions = plan_actions(text)
         env = make_env("sokoban", split="train", max_steps=15)
         last = env.reset(seed)
         for a in actions:
@@ -258,7 +263,7 @@ def test_plan_source_solves_levels_of_the_split_it_is_given():
         text = PlanSource("sokoban", {}, 15, None, 50, split=split).text(7)
         env = make_env("sokoban", split=split, max_steps=15)
         last = env.reset(7)
-        for action in text.split(": ", 1)[1].split(" -> "):
+        for action in plan_actions(text):
             last = env.step(action)
         assert last.won
 
