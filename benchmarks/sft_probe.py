@@ -46,7 +46,7 @@ def play(model, tok, cfg, split: str, episodes: int, temperature: float, seed: i
             think=cfg.env.think, history_len=cfg.env.history)) for i in active]
         out = sample(model, prompts, max_new_tokens=cfg.sampling.max_new_tokens, temperature=temperature,
                      stop=("</action>",), tokenizer=tok, eos_token_id=eos, pad_token_id=tok.pad_token_id,
-                     generator=gen)
+                     rng=gen)
         for i, smp in zip(active, out):
             parsed = parse_response(tok.decode(smp.ids, skip_special_tokens=False), cfg.env.name, cfg.env.think)
             invalid[i] += not parsed.valid

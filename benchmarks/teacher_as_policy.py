@@ -31,8 +31,8 @@ from siri.config import load_config
 from siri.policy.loading import load_policy
 from siri.rollout.engine import Variant
 from siri.skills import SkillLibrary
-from siri.train.evaluate import eval_settings, evaluate
-from siri.train.methods.distill_oracle import PlanSource
+from siri.evaluation.evaluate import eval_settings, evaluate
+from siri.train.methods.distill.oracle import PlanSource
 
 
 def library_variants(path: str, seed: int):
@@ -50,8 +50,8 @@ def library_variants(path: str, seed: int):
 
 def plan_variants(cfg, episodes: int):
     """Episode g of a single-batch evaluation is held-out seed g (`evaluate` uses seeds 0..N-1)."""
-    source = PlanSource(cfg.env.name, dict(cfg.env.options), cfg.env.max_steps, cfg.skill_sd.oracle,
-                        cfg.skill_sd.plan_max_actions, split=cfg.eval.split)
+    source = PlanSource(cfg.env.name, dict(cfg.env.options), cfg.env.max_steps, cfg.algo.oracle,
+                        cfg.algo.plan_max_actions, split=cfg.eval.split)
     plans = {seed: source.text(seed) for seed in range(episodes)}
 
     def variant(g: int, _i: int, _task_type: str) -> Variant:

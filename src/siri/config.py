@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
 
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
 
 
+DEFAULT_ALGO = "gigpo"
+# Before the `algo` section held each method's options, SIRI's and Skill-SD's sat in top-level
+# sections of these names (run directories of that time still hold such a config.yaml).
+LEGACY_SECTIONS = {"siri": ("siri",), "skill_sd": ("skill_sd", "opd", "opsd")}
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -62,7 +66,7 @@ class SFTConfig(Section):
 
     Loss: −mean log-prob of the response tokens (token mean over a micro-batch), plus
     `prompt_loss_weight` × the mean NLL of the prompt tokens (ours; 0 by default). `kinds` names the
-    example builders (`siri.train.sft_data.register_builder`); `demo` is the oracle's demonstrations.
+    example builders (`siri.sft.data.register_builder`); `demo` is the oracle's demonstrations.
     """
 
     kinds: list[str] = Field(default_factory=lambda: ["demo"], description="example builders to use")
@@ -92,6 +96,9 @@ class SFTConfig(Section):
     skill_sources: int = Field(60, ge=1, description="skill_demo kind: demonstrations the skills come from")
     summary_examples: int = Field(60, ge=0, description="summary kind: trajectories -> skills examples")
     summary_sources: int = Field(120, ge=1, description="summary kind: demonstrations the prompts show")
+    summary_k: int = Field(4, ge=1, description="summary kind: trajectories per prompt (match SIRI's algo.mine_k)")
+    summary_max_skills: int = Field(
+        3, ge=1, description="summary and skill_demo kinds: skills per answer (match SIRI's algo.max_skills)")
 
 
 class TrainConfig(Section):
@@ -119,7 +126,15 @@ class TrainConfig(Section):
     keep_checkpoints: int = Field(1, ge=1, description="complete checkpoints kept on disk")
 
 
-class GeneratorSettings(Section):
+class AlgoConfig(Section):
+    """The `algo` section. Its fields depend on `algo.name`: each training method registers its own
+    subclass (`siri.train.methods.registry`), and `Config` validates the section with the class its
+    name picks (a discriminated union open to new methods; docs/architecture.md "Algorithms")."""
+
+    name: str = DEFAULT_ALGO
+
+
+class GeneratorSettings(AlgoConfig):
     """Who writes skills (ALGORITHMS.md §4 "Skill generators"), shared by SIRI and Skill-SD: `self`
     (a frozen snapshot of the policy), `external` (an OpenAI-compatible endpoint; the key is read from
     the environment variable named here) or `extractive` (deterministic, from action statistics)."""
@@ -132,83 +147,6 @@ class GeneratorSettings(Section):
     external_api_key_env: str = "OPENAI_API_KEY"
     external_timeout: float = Field(60.0, gt=0.0)
     external_retries: int = Field(2, ge=0)
-
-
-class SiriConfig(GeneratorSettings):
-    """SIRI's three phases (ALGORITHMS.md §4). Options marked (ours) are choices the paper leaves open."""
-
-    warmup: bool = Field(True, description="Phase 0 GiGPO warm-up (False: the no-warm-up ablation)")
-    n_req: int = Field(32, ge=1, description="successes in the buffer that end Phase 0")
-    min_warmup_iters: int = Field(1, ge=0)
-    max_warmup_iters: int = Field(20, ge=0)
-    buffer_per_type: int = Field(64, ge=1, description="success buffer bound per task type")
-    mine_every: int = Field(2, ge=1, description="I_mine: iterations between mining rounds")
-    mine_k: int = Field(4, ge=1, description="successful trajectories shown per summarization")
-    max_skills: int = Field(3, ge=1, description="skills asked for per summarization")
-    validation: bool = Field(True, description="paired validation (False: every mined skill is used)")
-    n_eval: int = Field(3, ge=1, description="N_eval: evaluations before promotion/retirement")
-    max_live_per_type: int | None = Field(
-        None, ge=1, description="(ours) cap on candidate + active skills per task type; mined skills past it "
-        "are dropped, so validation is not spread over more candidates than the groups can test",
-    )
-    tau_promote: float = 0.0
-    tau_retire: float = Field(0.0, le=0.0)
-    selection: Literal["ucb", "greedy"] = "ucb"
-    ucb_c: float = Field(1.0, ge=0.0)
-    train_skill_arm: bool = Field(True, description="RL also trains on skill-arm rows (their own prompt)")
-    phase1_min_iters: int = Field(2, ge=0, description="(ours) Phase 1 iterations before Phase 2 may start")
-    phase1_max_iters: int = Field(10, ge=0, description="(ours) Phase 2 starts then even with no active skill")
-    lambda_max: float = Field(0.5, ge=0.0, description="λ_max of the internalization loss")
-    k_ramp: int = Field(5, ge=1, description="K_ramp: iterations for λ to ramp from 0 to λ_max")
-    int_tokens: Literal["action", "all"] = "action"
-    int_weighting: bool = Field(True, description="w = clip(A, 0, c) (False: w = 1 ablation)")
-    int_cap: float = Field(1.0, gt=0.0, description="c of clip(A, 0, c) (ours: 1 for std-normalized A)")
-
-
-class SkillSDConfig(GeneratorSettings):
-    """Skill-SD and the baselines that share its machinery (ALGORITHMS.md §5; `siri.train.methods.distill`).
-
-    `L = L_GRPO + β·L_KL + λ_SD·L_SD`; the student always acts under the plain prompt. `teacher` picks
-    the teacher: `skills` (the policy copy under a structured skill from the library: Skill-SD),
-    `checkpoint` (a fixed model at `teacher_path`, plain prompt: OPD), `oracle_plan` (the policy copy
-    with the oracle's solution plan in its prompt: OPSD); `auto` follows algo.name. `loss` swaps the
-    importance-weighted reverse KL for a naive baseline. Options marked (ours) are not in the paper.
-    """
-
-    teacher: Literal["auto", "skills", "checkpoint", "oracle_plan"] = Field(
-        "auto", description="auto: skill_sd -> skills, opd -> checkpoint, opsd -> oracle_plan")
-    loss: Literal["skill_sd", "naive_k3_sd", "naive_sq_sd"] = Field(
-        "skill_sd", description="distillation term (naive_*: the unweighted baselines of §5)")
-    lambda_sd: float = Field(0.1, ge=0.0, description="λ_SD (ours: 0.1)")
-    max_neg_ell: float = Field(20.0, gt=0.0, description="clamp −ℓ ≤ this")
-    max_log_rho: float = Field(10.0, gt=0.0, description="clamp log ρ ≤ this")
-    advantage: Literal["grpo", "gigpo"] = Field("grpo", description="the RL term the distillation is added to")
-    teacher_sync_interval: int = Field(1, ge=1, description="iterations between teacher syncs (1: current weights)")
-    teacher_path: str | None = Field(None, description="OPD teacher checkpoint (HF path or hub id)")
-    mine_every: int = Field(2, ge=1, description="iterations between skill-generation rounds")
-    mine_k: int = Field(6, ge=1, description="trajectories (successes and failures) per summarization")
-    max_items: int = Field(3, ge=1, description="items per skill section")
-    max_skills_per_type: int | None = Field(None, ge=1, description="(ours) library bound per task type")
-    gen_max_new_tokens: int = Field(160, ge=8)
-    selection: Literal["ucb", "greedy"] = "ucb"
-    ucb_c: float = Field(1.0, ge=0.0)
-    arm_reward: Literal["group_return", "advantage_alignment"] = Field(
-        "group_return", description="(ours) bandit reward; see siri.train.methods.distill_skills")
-    oracle: str | None = Field(None, description="OPSD oracle kind (None: the environment's default)")
-    plan_max_actions: int = Field(50, ge=1, description="OPSD: longest plan shown to the teacher")
-
-
-class AlgoConfig(Section):
-    """Which method fills the loss fields, and GRPO/GiGPO options (ALGORITHMS.md §1, §2)."""
-
-    name: Literal["grpo", "gigpo", "siri", "skill_sd", "opd", "opsd"] = "gigpo"
-    mode: Literal["mean_std_norm", "mean_norm"] = "mean_std_norm"
-    gamma: float = Field(0.95, ge=0.0, le=1.0)
-    omega: float = Field(1.0, ge=0.0)
-    invalid_penalty: float = Field(0.1, ge=0.0)
-    episode_stats: Literal["step_rows", "trajectory"] = "step_rows"
-    grouping: Literal["exact", "similarity"] = "exact"
-    similarity_threshold: float = Field(0.95, gt=0.0, lt=1.0)
 
 
 class EvalConfig(Section):
@@ -227,14 +165,33 @@ class Config(Section):
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     sft: SFTConfig = Field(default_factory=SFTConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
-    algo: AlgoConfig = Field(default_factory=AlgoConfig)
+    algo: SerializeAsAny[AlgoConfig] = Field(default_factory=lambda: algo_config({}))
     eval: EvalConfig = Field(default_factory=EvalConfig)
-    siri: SiriConfig = Field(default_factory=SiriConfig)
-    skill_sd: SkillSDConfig = Field(default_factory=SkillSDConfig)
+
+    @field_validator("algo", mode="before")
+    @classmethod
+    def _algo_by_name(cls, value: Any) -> AlgoConfig:
+        return value if isinstance(value, AlgoConfig) and type(value) is not AlgoConfig else algo_config(value)
 
     @property
     def run_dir(self) -> Path:
         return Path(self.run.out_dir) / self.run.name
+
+
+def algo_config(data: Any) -> AlgoConfig:
+    """Validate an `algo` section with the config class its `name` picks (default: gigpo)."""
+    from siri.train.methods.registry import config_class  # the registry imports method configs lazily
+
+    if isinstance(data, BaseModel):
+        data = data.model_dump()
+    if not isinstance(data, dict):
+        raise UserError(f"config error: algo must be a section (a mapping), got {type(data).__name__}")
+    name = data.get("name", DEFAULT_ALGO)
+    schema = config_class(str(name))
+    try:
+        return schema.model_validate({**data, "name": name})
+    except ValidationError as e:
+        raise UserError(_format_error(e, schema, ["algo"], f" (algo.name={name})")) from None
 
 
 def _allowed_keys(model: type[BaseModel], path: list[str]) -> list[str]:
@@ -248,13 +205,16 @@ def _allowed_keys(model: type[BaseModel], path: list[str]) -> list[str]:
     return sorted(model.model_fields)
 
 
-def _format_error(err: ValidationError, root: type[BaseModel]) -> str:
+def _format_error(err: ValidationError, root: type[BaseModel], prefix: list[str] | None = None, note: str = "") -> str:
+    """One line naming the first bad key and what is allowed there; `prefix` is the section path of
+    `root` inside the whole config, `note` qualifies the allowed list (e.g. which algo.name)."""
     first = err.errors()[0]
     loc = [str(p) for p in first["loc"]]
-    key = ".".join(loc)
+    key = ".".join([*(prefix or []), *loc])
     if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(root, loc[:-1])
-        where = f" under '{'.'.join(loc[:-1])}'" if len(loc) > 1 else ""
+        section = [*(prefix or []), *loc[:-1]]
+        where = (f" under '{'.'.join(section)}'" if section else "") + note
         return f"config error: unknown key '{key}'; allowed{where}: {', '.join(allowed)}"
     got = first.get("input")
     return f"config error: {key}: {first['msg']} (got {got!r})"
@@ -268,6 +228,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = key.strip().split(".")
     if not all(parts):
         raise UserError(f"bad override {text!r}: empty key part in {key!r}")
+    if parts[0] in LEGACY_SECTIONS:
+        raise UserError(f"bad override {text!r}: the {parts[0]!r} section is now part of 'algo'; "
+                        f"write algo.{'.'.join(parts[1:])}={raw}")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
@@ -294,9 +257,24 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return out
 
 
+def fold_legacy_sections(data: dict[str, Any]) -> dict[str, Any]:
+    """Move the keys of a legacy `siri` / `skill_sd` section into `algo` when it belongs to
+    `algo.name` (keys already under `algo` win) and drop the others, so old run directories load."""
+    if not any(k in data for k in LEGACY_SECTIONS):
+        return data
+    out = {k: v for k, v in data.items() if k not in LEGACY_SECTIONS}
+    algo = dict(out.get("algo") or {})
+    name = algo.get("name", DEFAULT_ALGO)
+    for section, names in LEGACY_SECTIONS.items():
+        if name in names and isinstance(data.get(section), dict):
+            algo = {**data[section], **algo}
+    out["algo"] = algo
+    return out
+
+
 def config_from_dict(data: dict[str, Any], schema: type[Config] = Config) -> Config:
     try:
-        return schema.model_validate(data)
+        return schema.model_validate(fold_legacy_sections(data))
     except ValidationError as e:
         raise UserError(_format_error(e, schema)) from None
 
@@ -319,7 +297,10 @@ def resolve_config_path(path: str | os.PathLike[str]) -> Path:
     raise UserError(f"config file not found: {p} (shipped presets: {', '.join(preset_names())})")
 
 
-def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_yaml(path: str | os.PathLike[str], _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file as a dict. A top-level `extends: <preset or path>` (a path relative to this
+    file) starts from that config and overrides it section by section, key by key; an `algo` section
+    with another `name` replaces the inherited one whole (its keys belong to another method)."""
     p = resolve_config_path(path)
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -329,7 +310,28 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise UserError(f"config file {p} must hold a mapping of sections, got {type(data).__name__}")
-    return data
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if p.resolve() in _seen:
+        raise UserError(f"config file {p} extends itself (through {' -> '.join(str(s) for s in _seen)})")
+    local = p.parent / str(parent)
+    base = read_yaml(local if local.is_file() else str(parent), (*_seen, p.resolve()))
+    return merge_sections(base, data)
+
+
+def merge_sections(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """`child` over `base`, one level of sections deep (see `read_yaml`)."""
+    out = dict(base)
+    for key, value in child.items():
+        inherited = base.get(key)
+        same_algo = key != "algo" or (isinstance(value, dict) and isinstance(inherited, dict)
+                                      and value.get("name", DEFAULT_ALGO) == inherited.get("name", DEFAULT_ALGO))
+        if isinstance(value, dict) and isinstance(inherited, dict) and same_algo:
+            out[key] = {**inherited, **value}
+        else:
+            out[key] = value
+    return out
 
 
 def load_config(

@@ -42,7 +42,7 @@ def test_apply_overrides_does_not_mutate_input():
     "override, expected",
     [
         ("run.sed=1", "config error: unknown key 'run.sed'; allowed under 'run': device, name, out_dir, progress, seed, tensorboard, threads"),
-        ("trian.lr=1", "config error: unknown key 'trian'; allowed: algo, env, eval, model, run, sampling, sft, siri, skill_sd, train"),
+        ("trian.lr=1", "config error: unknown key 'trian'; allowed: algo, env, eval, model, run, sampling, sft, train"),
         ("run.seed=-1", "config error: run.seed: Input should be greater than or equal to 0 (got -1)"),
         ("sampling.top_p=0", "config error: sampling.top_p: Input should be greater than 0 (got 0)"),
         ("env.name=chess", "config error: env.name: Input should be 'household', 'shop', 'sokoban' or 'alfworld' (got 'chess')"),
@@ -100,3 +100,55 @@ def test_bare_preset_names_resolve_to_shipped_presets():
     assert cfg.env.name == "sokoban" and cfg.algo.name == "grpo"
     with pytest.raises(UserError, match=r"config file not found: nope \(shipped presets: .*sokoban_tiny_grpo"):
         load_config("nope")
+
+
+def test_algo_fields_depend_on_algo_name():
+    from siri.train.methods.distill.config import DistillConfig
+    from siri.train.methods.rl.config import GiGPOConfig, GRPOConfig
+    from siri.train.methods.siri.config import SiriConfig
+
+    assert type(load_config(None).algo) is GiGPOConfig  # the default algorithm
+    assert type(load_config(None, ["algo.name=grpo"]).algo) is GRPOConfig
+    cfg = load_config(None, ["algo.name=siri", "algo.n_req=5"])
+    assert type(cfg.algo) is SiriConfig and cfg.algo.n_req == 5 and cfg.algo.gamma == 0.95
+    assert type(load_config(None, ["algo.name=opd"]).algo) is DistillConfig
+    with pytest.raises(UserError) as err:
+        load_config(None, ["algo.name=grpo", "algo.gamma=0.9"])
+    assert str(err.value) == "config error: unknown key 'algo.gamma'; allowed under 'algo' (algo.name=grpo): mode, name"
+    with pytest.raises(UserError, match=r"^config error: algo.n_req: Input should be greater than or equal to 1"):
+        load_config(None, ["algo.name=siri", "algo.n_req=0"])
+    with pytest.raises(UserError, match=r"^config error: algo.name: unknown algorithm 'ppo'; allowed: gigpo, grpo, "):
+        load_config(None, ["algo.name=ppo"])
+
+
+def test_saved_config_round_trips_the_algo_subclass(tmp_path):
+    cfg = load_config(None, ["algo.name=skill_sd", "algo.lambda_sd=0.3"])
+    save_config(cfg, tmp_path / "c.yaml")
+    text = (tmp_path / "c.yaml").read_text()
+    assert "lambda_sd: 0.3" in text and "\n  name: skill_sd\n" in text
+    assert load_config(tmp_path / "c.yaml") == cfg
+
+
+def test_legacy_sections_fold_into_algo_and_overrides_name_the_new_key(tmp_path):
+    old = {"algo": {"name": "siri", "mode": "mean_norm"}, "siri": {"n_req": 7, "mode": "mean_std_norm"},
+           "skill_sd": {"lambda_sd": 0.5}}
+    (tmp_path / "old.yaml").write_text(yaml.safe_dump(old))
+    cfg = load_config(tmp_path / "old.yaml")
+    assert cfg.algo.name == "siri" and cfg.algo.n_req == 7 and cfg.algo.mode == "mean_norm"  # algo's keys win
+    with pytest.raises(UserError, match=r"the 'siri' section is now part of 'algo'; write algo.n_req=3"):
+        load_config(None, ["siri.n_req=3"])
+
+
+def test_extends_overrides_the_parent_key_by_key(tmp_path):
+    (tmp_path / "base.yaml").write_text("run: {name: base, seed: 3}\ntrain: {lr: 0.1}\nalgo: {name: gigpo, gamma: 0.5}\n")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nrun: {name: child}\nalgo: {name: gigpo, omega: 2}\n")
+    cfg = load_config(tmp_path / "child.yaml")
+    assert (cfg.run.name, cfg.run.seed, cfg.train.lr) == ("child", 3, 0.1)
+    assert (cfg.algo.gamma, cfg.algo.omega) == (0.5, 2.0)
+    (tmp_path / "other.yaml").write_text("extends: base.yaml\nalgo: {name: grpo}\n")  # another method: replaced
+    assert load_config(tmp_path / "other.yaml").algo.model_dump() == {"name": "grpo", "mode": "mean_std_norm"}
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\n")
+    with pytest.raises(UserError, match="extends itself"):
+        load_config(tmp_path / "loop.yaml")
+    siri = load_config("household_tiny_siri")
+    assert siri.sft == load_config("household_tiny").sft and siri.algo.name == "siri"

@@ -67,7 +67,7 @@ def test_same_seed_same_ids(tiny, prompts):
     kw = dict(max_new_tokens=12, tokenizer=tok, eos_token_id=eos_token_ids(model, tok))
     a = sample(model, prompts, seed=3, **kw)
     b = sample(model, prompts, seed=3, **kw)
-    c = sample(model, prompts, generator=torch.Generator().manual_seed(3), **kw)
+    c = sample(model, prompts, rng=torch.Generator().manual_seed(3), **kw)
     d = sample(model, prompts, seed=4, **kw)
     assert a.ids == b.ids == c.ids and a.logprobs == b.logprobs
     assert a.ids != d.ids

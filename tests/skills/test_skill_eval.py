@@ -9,7 +9,7 @@ import pytest
 from siri.commands.eval import eval_skills
 from siri.rollout.engine import Variant
 from siri.skills import SkillBank
-from siri.train.evaluate import skill_variants
+from siri.evaluation.evaluate import skill_variants
 from siri.utils.errors import UserError
 
 

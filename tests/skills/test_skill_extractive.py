@@ -59,7 +59,7 @@ def test_uses_only_tasks_and_actions():
     secret observations give the same skills as records without observations."""
     def traj(rec: EpisodeRecord, i: int) -> Trajectory:
         steps = [(f"SECRET location of the mug is cabinet {9 + k}", a) for k, a in enumerate(rec.actions)]
-        return Trajectory(group_id=0, traj_id=i, seed=40 + i, task=rec.task, task_type=TT, skill_id=None,
+        return Trajectory(group_id=0, traj_id=i, seed=40 + i, task=rec.task, task_type=TT,
                           won=rec.won, steps=steps)
 
     trajs = [traj(CLEAN_1, 0), traj(CLEAN_2, 1), traj(FAIL, 2)]

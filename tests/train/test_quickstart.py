@@ -7,8 +7,8 @@ from siri.cli import main
 
 TINY_BUDGET = [
     "sft.episodes=4", "sft.epochs=1", "train.iterations=2", "train.groups_per_iter=1", "train.group_size=2",
-    "env.max_steps=3", "eval.episodes=2", "siri.generator=extractive", "siri.warmup=false",
-    "siri.phase1_max_iters=1", "run.progress=false",
+    "env.max_steps=3", "eval.episodes=2", "algo.generator=extractive", "algo.warmup=false",
+    "algo.phase1_max_iters=1", "run.progress=false",
 ]
 
 

@@ -17,7 +17,7 @@ def _engine(model_dir, **kw):
 
 def test_groups_share_initial_state_and_rows_follow_the_spec(tiny_model_dir):
     engine, model, tok = _engine(tiny_model_dir)
-    batch = engine.run([11, 22], group_size=3, generator=torch.Generator().manual_seed(0))
+    batch = engine.run([11, 22], group_size=3, rng=torch.Generator().manual_seed(0))
     assert len(batch.trajectories) == 6
     by_group = {}
     for tr in batch.trajectories:
@@ -34,7 +34,7 @@ def test_groups_share_initial_state_and_rows_follow_the_spec(tiny_model_dir):
 
 def test_prompt_ids_are_the_agent_prompt_and_logprobs_match_the_scorer(tiny_model_dir):
     engine, model, tok = _engine(tiny_model_dir)
-    batch = engine.run([5], group_size=2, generator=torch.Generator().manual_seed(1))
+    batch = engine.run([5], group_size=2, rng=torch.Generator().manual_seed(1))
     row = batch.rows[0]
     tr = batch.trajectories[0]
     first_obs = tr.steps[0][0]
@@ -52,8 +52,8 @@ def test_prompt_ids_are_the_agent_prompt_and_logprobs_match_the_scorer(tiny_mode
 
 def test_same_generator_seed_same_batch(tiny_model_dir):
     engine, _, _ = _engine(tiny_model_dir)
-    a = engine.run([3, 4], 2, generator=torch.Generator().manual_seed(7))
-    b = engine.run([3, 4], 2, generator=torch.Generator().manual_seed(7))
+    a = engine.run([3, 4], 2, rng=torch.Generator().manual_seed(7))
+    b = engine.run([3, 4], 2, rng=torch.Generator().manual_seed(7))
     assert [r.response_ids for r in a.rows] == [r.response_ids for r in b.rows]
 
 
@@ -62,20 +62,21 @@ def test_skill_variant_records_plain_prompt_and_teacher_variant_keeps_acting_pla
 
     def variants(g, i, task_type):
         if i == 0:
-            return Variant(skill_id="s1", skills=("When a box is near a wall: push it along the wall.",))
+            return Variant(skills=("When a box is near a wall: push it along the wall.",), views={"plain": None},
+                           meta={"skill_id": "s1"})
         if i == 1:
-            return Variant(teacher_skills=("When stuck: step back.",))
+            return Variant(views={"teacher": ("When stuck: step back.",)})
         return Variant()
 
-    batch = engine.run([9], 3, variant_fn=variants, generator=torch.Generator().manual_seed(0))
+    batch = engine.run([9], 3, variant_fn=variants, rng=torch.Generator().manual_seed(0))
     rows = {tr.traj_id: [batch.rows[i] for i in tr.rows] for tr in batch.trajectories}
     skill_row, teacher_row, plain_row = rows[0][0], rows[1][0], rows[2][0]
     assert "push it along the wall" in tok.decode(skill_row.prompt_ids)
-    assert skill_row.skill_id == "s1" and batch.trajectories[0].skill_id == "s1"
-    assert skill_row.plain_prompt_ids == plain_row.prompt_ids  # same start state, plain prompt
-    assert teacher_row.prompt_ids == plain_row.prompt_ids and teacher_row.plain_prompt_ids is None
-    assert "step back" in tok.decode(teacher_row.skill_prompt_ids)
-    assert plain_row.plain_prompt_ids is None and plain_row.skill_prompt_ids is None
+    assert skill_row.meta == {"skill_id": "s1"} and batch.trajectories[0].meta == {"skill_id": "s1"}
+    assert skill_row.prompts["plain"] == plain_row.prompt_ids  # same start state, plain prompt
+    assert teacher_row.prompt_ids == plain_row.prompt_ids and set(teacher_row.prompts) == {"sampled", "teacher"}
+    assert "step back" in tok.decode(teacher_row.prompts["teacher"])
+    assert set(plain_row.prompts) == {"sampled"} and plain_row.meta == {}
 
 
 

@@ -10,8 +10,8 @@ from siri.config import load_config
 from siri.envs import make_env
 from siri.envs.base import EnvError
 from siri.envs.household.oracle import SearcherOracle
-from siri.train import sft_data
-from siri.train.sft_data import SFTExample, build_examples, encode_response, register_builder
+from siri.sft import data as sft_data
+from siri.sft.data import SFTExample, build_examples, encode_response, register_builder
 from siri.utils.errors import UserError
 
 

@@ -5,8 +5,8 @@ import pytest
 from siri.agent import parse_skills
 from siri.config import load_config
 from siri.policy.loading import load_policy
-from siri.train.sft_data import BuildContext, get_builder
-from siri.train.sft_skills import end_of_turn_id, skills_by_type
+from siri.sft.data import BuildContext, get_builder
+from siri.sft.skills import end_of_turn_id, skills_by_type
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_skill_demo_prompts_carry_a_mined_skill_and_the_oracle_action(household_
 
 
 def test_skills_are_summarized_from_other_seeds_than_the_demonstrations(household_tok):
-    from siri.train import sft_skills
+    from siri.sft import skills as sft_skills
 
     assert len({sft_skills.SOURCE_OFFSET, sft_skills.SKILL_DEMO_OFFSET, sft_skills.SUMMARY_OFFSET}) == 3
     ctx = _ctx(household_tok)

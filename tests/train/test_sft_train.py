@@ -13,9 +13,9 @@ from safetensors.torch import load_file
 from siri.cli import main
 from siri.config import SFTConfig, load_config
 from siri.policy.loading import load_policy
-from siri.train.sft import run_sft
-from siri.train.sft_data import SFTExample, builder_kinds
-from siri.train.sft_loop import (collate, epoch_batches, lr_factor, nll_loss, nll_terms, prompt_token_mask,
+from siri.sft.run import run_sft
+from siri.sft.data import SFTExample, builder_kinds
+from siri.sft.loop import (collate, epoch_batches, lr_factor, nll_loss, nll_terms, prompt_token_mask,
                                  train_sft)
 from siri.utils.metrics import read_metrics
 
@@ -100,7 +100,7 @@ def test_nll_terms_split_prompt_and_response_tokens(tiny_dir):
 
 
 def test_a_few_steps_reduce_the_loss_on_a_batch(tiny_dir, tmp_path):
-    from siri.train.sft_data import build_examples
+    from siri.sft.data import build_examples
 
     model, tok = load_policy(tiny_dir, device="cpu")
     cfg = small_cfg(tiny_dir, tmp_path, "sft.noise=0", "sft.episodes=1")

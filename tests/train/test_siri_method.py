@@ -7,16 +7,17 @@ import pytest
 
 from siri.config import load_config
 from siri.rollout.types import RolloutBatch, StepRow, Trajectory
-from siri.train.methods import MethodContext, get_method
-from siri.train.methods.siri import INT_MASK, RL_MASK
-from siri.train.methods.siri_phases import PhaseState
+from siri.train.methods.base import MethodContext
+from siri.train.methods.registry import make_method
+from siri.train.methods.siri.method import INT_MASK, RL_MASK, SKILL_ID
+from siri.train.methods.siri.phases import PhaseState
 
 
 def _row(g, traj, t, reward, skill_id, n_tokens=5, span=(1, 3)):
-    return StepRow(group_id=g, traj_id=traj, t=t, prompt_ids=[1, 2, 3], response_ids=list(range(10, 10 + n_tokens)),
+    prompts = {"sampled": [1, 2, 3], **({"plain": [1, 2]} if skill_id else {})}
+    return StepRow(group_id=g, traj_id=traj, t=t, prompts=prompts, response_ids=list(range(10, 10 + n_tokens)),
                    behavior_logprobs=[-1.0] * n_tokens, action_span=span, reward=reward, valid=True,
-                   anchor=f"obs{t}", task_type="pick", skill_id=skill_id,
-                   plain_prompt_ids=[1, 2] if skill_id else None)
+                   anchor=f"obs{t}", task_type="pick", meta={SKILL_ID: skill_id} if skill_id else {})
 
 
 def _batch(skill_id):
@@ -26,16 +27,16 @@ def _batch(skill_id):
     for k in range(4):
         sid = skill_id if k >= 2 else None
         rows.append(_row(0, k, 0, rewards[k], sid))
-        tr = Trajectory(group_id=0, traj_id=k, seed=7, task="put a mug in desk", task_type="pick", skill_id=sid,
-                        rows=[k], total_reward=rewards[k], won=rewards[k] > 0, steps=[("obs0", "go to desk 1")])
+        tr = Trajectory(group_id=0, traj_id=k, seed=7, task="put a mug in desk", task_type="pick",
+                        meta={SKILL_ID: sid} if sid else {}, rows=[k], total_reward=rewards[k], won=rewards[k] > 0, steps=[("obs0", "go to desk 1")])
         trajs.append(tr)
     return RolloutBatch(rows=rows, trajectories=trajs)
 
 
 def _method(*overrides):
-    cfg = load_config(None, ["algo.name=siri", "siri.generator=extractive", "train.group_size=4",
-                             "siri.n_eval=1", "siri.lambda_max=0.5", "siri.k_ramp=2", *overrides])
-    return cfg, get_method("siri", cfg)
+    cfg = load_config(None, ["algo.name=siri", "algo.generator=extractive", "train.group_size=4",
+                             "algo.n_eval=1", "algo.lambda_max=0.5", "algo.k_ramp=2", *overrides])
+    return cfg, make_method(cfg)
 
 
 def test_paired_validation_promotes_and_phase2_gates_action_tokens():
@@ -52,19 +53,19 @@ def test_paired_validation_promotes_and_phase2_gates_action_tokens():
     # λ(4) with Phase 2 from 3 and K_ramp 2: 0.5 · 1/2.
     assert prepared.plan.coefs["internalization"] == pytest.approx(0.25)
     assert prepared.plan.mask_fields == {"pg": RL_MASK, "kl": RL_MASK, "entropy": RL_MASK, "internalization": INT_MASK}
-    adv, _ = m.gigpo.advantages(_batch(sid))
+    adv, _ = m.gigpo(_batch(sid))
     for k, row in enumerate(prepared.rows):
         if k < 2:
-            assert "int_weights" not in row.fields and "plain" not in row.views
+            assert row.fields["int_weights"] == [0.0] * 5 and "plain" not in row.prompts
             continue
         expected = float(np.clip(adv[k], 0, 1))
         assert row.fields["int_weights"] == pytest.approx([0, expected, expected, 0, 0])  # action span 1..3
-        assert row.views["plain"] == [1, 2]
+        assert row.prompts["plain"] == [1, 2]
     assert prepared.metrics["int/tokens"] == sum(2 for k in (2, 3) if adv[k] > 0)
 
 
 def test_candidate_skill_tokens_are_not_internalized_and_rl_mask_can_drop_skill_rows():
-    cfg, m = _method("siri.n_eval=5", "siri.train_skill_arm=false")
+    cfg, m = _method("algo.n_eval=5", "algo.train_skill_arm=false")
     (sid,), _ = m.bank.add_candidates("pick", ["When the mug is on the desk: take it first."], "extractive")
     m.phase = PhaseState(phase=2, phase1_start=0, phase2_start=0)
     prepared = m.prepare(_batch(sid), MethodContext(cfg=cfg, iteration=5))
@@ -74,7 +75,7 @@ def test_candidate_skill_tokens_are_not_internalized_and_rl_mask_can_drop_skill_
 
 
 def test_no_weighting_ablation_gives_unit_weights_and_all_tokens_option():
-    cfg, m = _method("siri.int_weighting=false", "siri.int_tokens=all")
+    cfg, m = _method("algo.int_weighting=false", "algo.int_tokens=all")
     (sid,), _ = m.bank.add_candidates("pick", ["When the mug is on the desk: take it first."], "extractive")
     m.phase = PhaseState(phase=2, phase1_start=0, phase2_start=0)
     prepared = m.prepare(_batch(sid), MethodContext(cfg=cfg, iteration=5))
@@ -82,8 +83,8 @@ def test_no_weighting_ablation_gives_unit_weights_and_all_tokens_option():
 
 
 def test_phase0_has_no_skill_arm_and_fills_the_buffer():
-    cfg, m = _method("siri.n_req=100")
-    variant = m.begin_iteration(0)
+    cfg, m = _method("algo.n_req=100")
+    variant = m.begin_iteration(0, [7])
     assert m.phase.phase == 0 and variant(0, 3, "pick").skills is None
     batch = _batch(None)
     prepared = m.prepare(batch, MethodContext(cfg=cfg, iteration=0))
@@ -92,29 +93,30 @@ def test_phase0_has_no_skill_arm_and_fills_the_buffer():
 
 
 def test_phase1_splits_each_group_into_plain_and_skill_arms():
-    cfg, m = _method("siri.warmup=false")
+    cfg, m = _method("algo.warmup=false")
     (sid,), _ = m.bank.add_candidates("pick", ["When the mug is on the desk: take it first."], "extractive")
-    variant = m.begin_iteration(0)
+    variant = m.begin_iteration(0, [7])
     arms = [variant(0, i, "pick") for i in range(4)]
-    assert [a.skill_id for a in arms] == [None, None, sid, sid]
+    assert [a.meta.get(SKILL_ID) for a in arms] == [None, None, sid, sid]
+    assert [a.views for a in arms] == [{}, {}, {"plain": None}, {"plain": None}]
     assert arms[2].skills == ("When the mug is on the desk: take it first.",)
-    assert variant(1, 3, "other_type").skill_id is None  # no skill for that task type
+    assert variant(1, 3, "other_type").meta == {}  # no skill for that task type
 
 
 def test_siri_trains_end_to_end_and_checkpoints_its_state(tiny_cfg):
     from siri.train.loop import Trainer
     from siri.utils.metrics import read_metrics
 
-    cfg = tiny_cfg("algo.name=siri", "siri.generator=extractive", "siri.warmup=false",
-                   "siri.phase1_max_iters=1", "train.iterations=3")
+    cfg = tiny_cfg("algo.name=siri", "algo.generator=extractive", "algo.warmup=false",
+                   "algo.phase1_max_iters=1", "train.iterations=3")
     trainer = Trainer(cfg)
     trainer.run()
     rows = read_metrics(cfg.run_dir / "metrics.jsonl")
     assert [r["phase"] for r in rows] == ["phase1", "phase2", "phase2"]
     assert all("bank/size" in r for r in rows)
     assert (cfg.run_dir / "skills.jsonl").exists()
-    resumed = Trainer(tiny_cfg("algo.name=siri", "siri.generator=extractive", "siri.warmup=false",
-                               "siri.phase1_max_iters=1", "train.iterations=3"), resume=True)
+    resumed = Trainer(tiny_cfg("algo.name=siri", "algo.generator=extractive", "algo.warmup=false",
+                               "algo.phase1_max_iters=1", "train.iterations=3"), resume=True)
     assert resumed.method.phase.phase == 2 and resumed.start == 3
 
 
@@ -123,14 +125,14 @@ def test_max_live_per_type_caps_what_a_mining_round_adds():
     # task type only the first 2 enter the bank, the third is dropped and counted.
     from siri.agent import EpisodeRecord
 
-    cfg, m = _method("siri.max_live_per_type=2", "siri.max_skills=3")
+    cfg, m = _method("algo.max_live_per_type=2", "algo.max_skills=3")
     assert m.bank.max_per_type == 2
     for task in ("put a mug in desk", "put a cup in desk"):
         m.buffer.add("pick", EpisodeRecord.from_steps(task, [("o1", "go to desk 1"), ("o2", "take mug 1 from desk 1"),
                                                            ("o3", "move mug 1 to desk 1")], True))
     metrics = m.miner.mine(m.buffer, MethodContext(cfg=cfg, iteration=0), 0)
     assert metrics["mine/added"] == 2 and len(m.bank.skills("pick")) == 2 and m.bank.n_over_cap == 1
-    _, uncapped = _method("siri.max_skills=3")
+    _, uncapped = _method("algo.max_skills=3")
     uncapped.buffer = m.buffer
     assert uncapped.miner.mine(m.buffer, MethodContext(cfg=cfg, iteration=0), 0)["mine/added"] == 3
 
@@ -147,7 +149,7 @@ def test_bank_rules_apply_once_per_iteration_on_all_its_groups():
             tid, sk = 4 * g + k, sid if k >= 2 else None
             rows.append(_row(g, tid, 0, r, sk))
             trajs.append(Trajectory(group_id=g, traj_id=tid, seed=7 + g, task="put a mug in desk", task_type="pick",
-                                    skill_id=sk, rows=[tid], total_reward=r, won=r > 0, steps=[("o", "go to desk 1")]))
+                                    meta={SKILL_ID: sk} if sk else {}, rows=[tid], total_reward=r, won=r > 0, steps=[("o", "go to desk 1")]))
     m.phase = PhaseState(phase=1, phase1_start=0)
     m.prepare(RolloutBatch(rows=rows, trajectories=trajs), MethodContext(cfg=cfg, iteration=2))
     skill = m.bank.get(sid)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from siri.agent import EpisodeRecord
-from siri.train.methods.siri_phases import (
+from siri.train.methods.siri.phases import (
     PhaseState, SuccessBuffer, advance_phase, lambda_at,
 )
 

@@ -15,10 +15,11 @@ from siri.config import load_config
 from siri.policy.loading import chat_prompt_ids, load_policy
 from siri.rollout.types import RolloutBatch, StepRow, Trajectory
 from siri.skills import SkillLibrary
-from siri.train.methods import MethodContext, get_method
-from siri.train.methods.distill import SD_MASK, teacher_source
-from siri.train.methods.distill_skills import alignment_reward, pick_trajectories
-from siri.train.methods.distill_teacher import CheckpointTeacher, PolicyTeacher
+from siri.train.methods.base import MethodContext
+from siri.train.methods.registry import make_method
+from siri.train.methods.distill.method import SD_MASK, teacher_source
+from siri.train.methods.distill.skills import alignment_reward, pick_trajectories
+from siri.train.methods.distill.teacher import CheckpointTeacher, PolicyTeacher
 from siri.utils.errors import UserError
 
 SKILL = StructuredSkill(success_patterns=("push the box toward the target",), mistakes=("pushing into a corner",),
@@ -40,7 +41,7 @@ def policy(tiny_model_dir):
 
 
 def _cfg(*overrides):
-    return load_config(None, ["env.name=sokoban", "skill_sd.generator=extractive", "train.micro_batch_rows=2",
+    return load_config(None, ["env.name=sokoban", "algo.generator=extractive", "train.micro_batch_rows=2",
                               *overrides])
 
 
@@ -51,11 +52,12 @@ def _batch(tok, teacher_text=None, returns=(1.0, 3.0)):
     rows, trajs = [], []
     for k, ret in enumerate(returns):
         resp = tok.encode(["<action>up</action>", "<action>left</action>", "go"][k % 3], add_special_tokens=False)
-        rows.append(StepRow(group_id=0, traj_id=k, t=0, prompt_ids=plain, response_ids=resp,
+        prompts = {"sampled": plain, **({"teacher": teach} if k < 2 else {})}
+        rows.append(StepRow(group_id=0, traj_id=k, t=0, prompts=prompts, response_ids=resp,
                             behavior_logprobs=[-1.0] * len(resp), action_span=None, reward=ret, valid=True,
-                            anchor="room", task_type="sokoban", skill_prompt_ids=teach if k < 2 else None))
+                            anchor="room", task_type="sokoban"))
         trajs.append(Trajectory(group_id=0, traj_id=k, seed=5, task="push every box onto a target",
-                                task_type="sokoban", skill_id=None, rows=[k], total_reward=ret, won=ret > 2,
+                                task_type="sokoban", rows=[k], total_reward=ret, won=ret > 2,
                                 steps=[("room", ["up", "left", "go"][k % 3])]))
     return RolloutBatch(rows=rows, trajectories=trajs)
 
@@ -63,18 +65,18 @@ def _batch(tok, teacher_text=None, returns=(1.0, 3.0)):
 def test_prepare_scores_the_response_under_the_skill_prompt_with_the_teacher(policy):
     model, tok = policy
     cfg = _cfg("algo.name=skill_sd")
-    m = get_method("skill_sd", cfg)
+    m = make_method(cfg)
     batch = _batch(tok, returns=(1.0, 3.0, 0.0))
     prepared = m.prepare(batch, MethodContext(cfg=cfg, iteration=0, model=model, tokenizer=tok))
     for row, step in zip(prepared.rows, batch.rows):
         n = len(step.response_ids)
-        if step.skill_prompt_ids is None:
-            assert row.fields[SD_MASK] == [0.0] * n and TEACHER_LOGPROBS not in row.fields
+        if "teacher" not in step.prompts:
+            assert row.fields[SD_MASK] == [0.0] * n and row.fields[TEACHER_LOGPROBS] == [0.0] * n
             continue
         assert row.fields[SD_MASK] == [1.0] * n
-        want = direct_logprobs(model, step.skill_prompt_ids, step.response_ids)
+        want = direct_logprobs(model, step.prompts["teacher"], step.response_ids)
         assert row.fields[TEACHER_LOGPROBS] == pytest.approx(want, abs=1e-5)
-        assert row.views == {"sampled": step.prompt_ids}  # the student is trained on the plain prompt
+        assert row.prompts["sampled"] == step.prompt_ids  # the student is trained on the plain prompt
     assert prepared.metrics["sd/taught_rows"] == 2.0
     # Plan: GRPO + KL + entropy + λ_SD · skill_sd on the taught tokens, with the spec's clamps.
     assert prepared.plan.coefs == {"pg": 1.0, "kl": 0.01, "entropy": 0.001, "skill_sd": 0.1}
@@ -84,8 +86,8 @@ def test_prepare_scores_the_response_under_the_skill_prompt_with_the_teacher(pol
 
 @pytest.mark.parametrize("loss", ["naive_k3_sd", "naive_sq_sd"])
 def test_naive_presets_swap_the_loss_term(loss):
-    cfg = _cfg("algo.name=skill_sd", f"skill_sd.loss={loss}", "skill_sd.lambda_sd=0.3")
-    from siri.train.methods.distill import distill_plan
+    cfg = _cfg("algo.name=skill_sd", f"algo.loss={loss}", "algo.lambda_sd=0.3")
+    from siri.train.methods.distill.method import distill_plan
 
     plan = distill_plan(cfg)
     assert plan.coefs == {"pg": 1.0, "kl": 0.01, "entropy": 0.001, loss: 0.3}
@@ -115,8 +117,8 @@ def test_opd_scores_the_plain_prompt_with_the_checkpoint(policy, tmp_path):
             p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(1)))
     other.save_pretrained(tmp_path / "teacher")
     tok.save_pretrained(tmp_path / "teacher")
-    cfg = _cfg("algo.name=opd", f"skill_sd.teacher_path={tmp_path / 'teacher'}")
-    m = get_method("opd", cfg)
+    cfg = _cfg("algo.name=opd", f"algo.teacher_path={tmp_path / 'teacher'}")
+    m = make_method(cfg)
     batch = _batch(tok)
     prepared = m.prepare(batch, MethodContext(cfg=cfg, iteration=0, model=model, tokenizer=tok))
     for row, step in zip(prepared.rows, batch.rows):
@@ -129,7 +131,7 @@ def test_opd_scores_the_plain_prompt_with_the_checkpoint(policy, tmp_path):
 
 def test_opd_needs_a_path_and_the_same_vocabulary(policy, tiny_model_dir):
     with pytest.raises(UserError, match="teacher_path"):
-        get_method("opd", _cfg("algo.name=opd"))
+        make_method(_cfg("algo.name=opd"))
 
     class OtherTokenizer:
         def get_vocab(self):
@@ -144,14 +146,14 @@ def test_teacher_source_follows_the_algorithm_name():
     assert teacher_source("opd", "auto") == "checkpoint"
     assert teacher_source("opsd", "oracle_plan") == "oracle_plan"
     assert teacher_source("skill_sd", "oracle_plan") == "oracle_plan"
-    with pytest.raises(UserError, match="algo.name=opsd uses skill_sd.teacher=oracle_plan"):
+    with pytest.raises(UserError, match="algo.name=opsd uses algo.teacher=oracle_plan"):
         teacher_source("opsd", "skills")
 
 
 def test_group_return_arm_rewards_are_recorded_in_the_library(policy):
     model, tok = policy
     cfg = _cfg("algo.name=skill_sd")
-    m = get_method("skill_sd", cfg)
+    m = make_method(cfg)
     lib = m.skills.library
     arm = lib.add("sokoban", SKILL, "extractive")
     m.skills.group_arm = {0: arm}
@@ -174,7 +176,7 @@ def test_alignment_reward_by_hand():
 
 
 def test_pick_trajectories_mixes_successes_and_failures():
-    trajs = [Trajectory(group_id=0, traj_id=k, seed=0, task="", task_type="t", skill_id=None, won=won)
+    trajs = [Trajectory(group_id=0, traj_id=k, seed=0, task="", task_type="t", won=won)
              for k, won in enumerate([True, False, True, True, False, True])]
     assert [t.traj_id for t in pick_trajectories(trajs, 4)] == [0, 2, 1, 4]  # 2 wins, 2 losses
     assert [t.traj_id for t in pick_trajectories(trajs, 5)] == [0, 2, 3, 1, 4]  # ⌈5/2⌉ wins
@@ -184,8 +186,8 @@ def test_pick_trajectories_mixes_successes_and_failures():
 
 def test_mining_adds_a_structured_skill_and_writes_skills_jsonl(policy, tmp_path):
     model, tok = policy
-    cfg = _cfg("algo.name=skill_sd", "skill_sd.mine_every=2")
-    m = get_method("skill_sd", cfg)
+    cfg = _cfg("algo.name=skill_sd", "algo.mine_every=2")
+    m = make_method(cfg)
     ctx = MethodContext(cfg=cfg, iteration=1, model=model, tokenizer=tok, run_dir=tmp_path)
     metrics = m.prepare(_batch(tok, returns=(1.0, 3.0)), ctx)
     assert "mine/rounds" not in metrics.metrics and len(m.skills.library) == 0  # 1 % 2 != 0
@@ -196,6 +198,7 @@ def test_mining_adds_a_structured_skill_and_writes_skills_jsonl(policy, tmp_path
     # The one success (trajectory 1, action "left") is the golden workflow; the failure is a mistake source.
     assert m.skills.library.structured(arm.id).workflow == ("left",)
     assert arm.source_trajs == [{"traj_id": 1, "seed": 5}, {"traj_id": 0, "seed": 5}]
+    m.end_iteration(ctx)  # the library is written after the update
     saved = SkillLibrary.load(tmp_path / "skills.jsonl")
     assert [a.id for a in saved.arms()] == [arm.id]
 
@@ -205,16 +208,16 @@ def test_skill_variant_puts_the_selected_skill_in_the_teacher_prompt_only(policy
 
     model, tok = policy
     cfg = _cfg("algo.name=skill_sd")
-    m = get_method("skill_sd", cfg)
+    m = make_method(cfg)
     arm = m.skills.library.add("sokoban", SKILL, "extractive")
     engine = RolloutEngine(model, tok, RolloutSettings(env_name="sokoban", max_steps=2, max_new_tokens=4))
-    batch = engine.run([3, 4], 2, variant_fn=m.begin_iteration(0), generator=torch.Generator().manual_seed(0))
+    batch = engine.run([3, 4], 2, variant_fn=m.begin_iteration(0, [3, 4]), rng=torch.Generator().manual_seed(0))
     assert m.skills.group_arm == {0: arm, 1: arm}
     for row in batch.rows:
         assert "Golden workflow" not in tok.decode(row.prompt_ids)
-        teacher_text = tok.decode(row.skill_prompt_ids)
+        teacher_text = tok.decode(row.prompts["teacher"])
         assert "Golden workflow:" in teacher_text and "pushing into a corner" in teacher_text
-        assert row.skill_id is None and row.plain_prompt_ids is None
+        assert "skill_id" not in row.meta and "plain" not in row.prompts
 
 
 def plan_actions(text: str) -> list[str]:
@@ -226,15 +229,15 @@ def test_opsd_plan_solves_the_level_and_reaches_the_teacher_prompt_only(policy):
     from siri.envs import make_env
     from siri.rollout.engine import RolloutEngine, RolloutSettings
     from siri.train.loop import group_seeds
-    from siri.train.methods.distill_oracle import PLAN_PREFIX
+    from siri.train.methods.distill.oracle import PLAN_PREFIX
 
     model, tok = policy
     cfg = _cfg("algo.name=opsd", "train.groups_per_iter=2", "env.max_steps=15")
-    m = get_method("opsd", cfg)
-    variant_fn = m.begin_iteration(3)
+    m = make_method(cfg)
     seeds = group_seeds(cfg.run.seed, 3, 2)
+    variant_fn = m.begin_iteration(3, seeds)
     for g, seed in enumerate(seeds):
-        text = variant_fn(g, 0, "sokoban").teacher_skills[0]
+        text = variant_fn(g, 0, "sokoban").views["teacher"][0]
         assert text.startswith(PLAN_PREFIX)
         actions = plan_actions(text)
         env = make_env("sokoban", split="train", max_steps=15)
@@ -243,13 +246,13 @@ def test_opsd_plan_solves_the_level_and_reaches_the_teacher_prompt_only(policy):
             last = env.step(a)
         assert last.won and f"({len(actions)} actions)" in text
     engine = RolloutEngine(model, tok, RolloutSettings(env_name="sokoban", max_steps=2, max_new_tokens=4))
-    batch = engine.run(seeds, 2, variant_fn=variant_fn, generator=torch.Generator().manual_seed(0))
+    batch = engine.run(seeds, 2, variant_fn=variant_fn, rng=torch.Generator().manual_seed(0))
     assert all("solution" not in tok.decode(r.prompt_ids) for r in batch.rows)
-    assert all(PLAN_PREFIX in tok.decode(r.skill_prompt_ids) for r in batch.rows)
+    assert all(PLAN_PREFIX in tok.decode(r.prompts["teacher"]) for r in batch.rows)
     prepared = m.prepare(batch, MethodContext(cfg=cfg, iteration=3, model=model, tokenizer=tok))
     r0 = batch.rows[0]
     assert prepared.rows[0].fields[TEACHER_LOGPROBS] == pytest.approx(
-        direct_logprobs(model, r0.skill_prompt_ids, r0.response_ids), abs=1e-5)
+        direct_logprobs(model, r0.prompts["teacher"], r0.response_ids), abs=1e-5)
     batch.trajectories[0].seed += 1
     with pytest.raises(RuntimeError, match="oracle plan is for seed"):
         m.prepare(batch, MethodContext(cfg=cfg, iteration=3, model=model, tokenizer=tok))
@@ -257,7 +260,7 @@ def test_opsd_plan_solves_the_level_and_reaches_the_teacher_prompt_only(policy):
 
 def test_plan_source_solves_levels_of_the_split_it_is_given():
     from siri.envs import make_env
-    from siri.train.methods.distill_oracle import PlanSource
+    from siri.train.methods.distill.oracle import PlanSource
 
     for split in ("train", "eval"):
         text = PlanSource("sokoban", {}, 15, None, 50, split=split).text(7)
@@ -269,7 +272,7 @@ def test_plan_source_solves_levels_of_the_split_it_is_given():
 
 
 def test_render_plan_by_hand():
-    from siri.train.methods.distill_oracle import render_plan
+    from siri.train.methods.distill.oracle import render_plan
 
     assert render_plan(["up", "left"], 5) == "A solution to this task from its initial state (2 actions): up -> left"
     assert render_plan(["up", "left", "down"], 2).endswith("(3 actions): up -> left -> ...")
@@ -278,10 +281,10 @@ def test_render_plan_by_hand():
 def test_old_teacher_gap_metric_by_hand(policy):
     model, tok = policy
     cfg = _cfg("algo.name=skill_sd")
-    m = get_method("skill_sd", cfg)
+    m = make_method(cfg)
     batch = _batch(tok, returns=(1.0, 3.0, 0.0))
     metrics = m.prepare(batch, MethodContext(cfg=cfg, iteration=0, model=model, tokenizer=tok)).metrics
-    teach = [lp for r in batch.rows[:2] for lp in direct_logprobs(model, r.skill_prompt_ids, r.response_ids)]
+    teach = [lp for r in batch.rows[:2] for lp in direct_logprobs(model, r.prompts["teacher"], r.response_ids)]
     assert metrics["sd/old_teacher_gap"] == pytest.approx(float(np.mean([-1.0 - t for t in teach])), abs=1e-5)
     assert math.isclose(metrics["sd/taught_fraction"], 2 / 3)
 
@@ -304,13 +307,13 @@ def test_the_sd_term_averages_over_taught_tokens_only():
 
 def test_advantage_alignment_arm_reward_through_prepare(policy):
     model, tok = policy
-    cfg = _cfg("algo.name=skill_sd", "skill_sd.arm_reward=advantage_alignment")
-    m = get_method("skill_sd", cfg)
+    cfg = _cfg("algo.name=skill_sd", "algo.arm_reward=advantage_alignment")
+    m = make_method(cfg)
     arm = m.skills.library.add("sokoban", SKILL, "extractive")
     m.skills.group_arm = {0: arm}
     batch = _batch(tok, returns=(1.0, 3.0))
     m.prepare(batch, MethodContext(cfg=cfg, iteration=1, model=model, tokenizer=tok))
     # GRPO mean_std_norm: A = (R − 2)/(√2 + 1e-6) = ∓0.7071; behaviour log-probs are −1 on every token.
     adv = [-1 / (math.sqrt(2) + 1e-6), 1 / (math.sqrt(2) + 1e-6)]
-    gaps = [np.mean([t + 1.0 for t in direct_logprobs(model, r.skill_prompt_ids, r.response_ids)]) for r in batch.rows]
+    gaps = [np.mean([t + 1.0 for t in direct_logprobs(model, r.prompts["teacher"], r.response_ids)]) for r in batch.rows]
     assert m.skills.library.get(arm).utility == pytest.approx((adv[0] * gaps[0] + adv[1] * gaps[1]) / 2, abs=1e-5)

@@ -30,15 +30,15 @@ def _metrics(run_dir: Path) -> list[dict]:
 KINDS = {
     "skill_sd": (["algo.name=skill_sd"], "skill_sd"),
     "opsd": (["algo.name=opsd"], "skill_sd"),
-    "naive_k3": (["algo.name=skill_sd", "skill_sd.loss=naive_k3_sd"], "naive_k3_sd"),
-    "naive_sq": (["algo.name=skill_sd", "skill_sd.loss=naive_sq_sd"], "naive_sq_sd"),
+    "naive_k3": (["algo.name=skill_sd", "algo.loss=naive_k3_sd"], "naive_k3_sd"),
+    "naive_sq": (["algo.name=skill_sd", "algo.loss=naive_sq_sd"], "naive_sq_sd"),
 }
 
 
 @pytest.mark.parametrize("kind", [*KINDS, "opd"])
 def test_each_kind_runs_two_iterations_and_logs_kl_entropy_and_sd_loss(kind, tiny_cfg, tiny_model_dir):
-    overrides, term = KINDS.get(kind, (["algo.name=opd", f"skill_sd.teacher_path={tiny_model_dir}"], "skill_sd"))
-    trainer = Trainer(tiny_cfg(*overrides, "skill_sd.generator=extractive"))
+    overrides, term = KINDS.get(kind, (["algo.name=opd", f"algo.teacher_path={tiny_model_dir}"], "skill_sd"))
+    trainer = Trainer(tiny_cfg(*overrides, "algo.generator=extractive"))
     if trainer.method.skills is not None:
         _seed_library(trainer)
     run_dir = trainer.run()
@@ -60,8 +60,8 @@ def test_grpo_preset_has_no_distillation(tiny_cfg):
 
 
 def test_teacher_copy_equals_the_policy_at_the_last_sync(tiny_cfg):
-    trainer = Trainer(tiny_cfg("algo.name=skill_sd", "skill_sd.teacher_sync_interval=2", "train.iterations=3",
-                               "skill_sd.generator=extractive"))
+    trainer = Trainer(tiny_cfg("algo.name=skill_sd", "algo.teacher_sync_interval=2", "train.iterations=3",
+                               "algo.generator=extractive"))
     _seed_library(trainer)
     method = trainer.method
     at_prepare, teacher_after = {}, {}
@@ -88,7 +88,7 @@ def test_teacher_copy_equals_the_policy_at_the_last_sync(tiny_cfg):
 
 
 def test_resume_restores_the_library_and_its_statistics(tiny_cfg):
-    overrides = ("algo.name=skill_sd", "skill_sd.generator=extractive", "train.iterations=2")
+    overrides = ("algo.name=skill_sd", "algo.generator=extractive", "train.iterations=2")
     first = Trainer(tiny_cfg(*overrides))
     arm = _seed_library(first)
     first.run(stop_after=1)
@@ -113,13 +113,13 @@ PRESETS = {
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_preset_yaml_validates(name):
-    from siri.train.methods.distill import teacher_source
+    from siri.train.methods.distill.method import teacher_source
 
     cfg = load_config(CONFIGS / name)
     algo, teacher, loss = PRESETS[name]
     assert cfg.algo.name == algo and cfg.run.name == name.removesuffix(".yaml")
     if teacher is not None:
-        assert teacher_source(cfg.algo.name, cfg.skill_sd.teacher) == teacher and cfg.skill_sd.loss == loss
+        assert teacher_source(cfg.algo.name, cfg.algo.teacher) == teacher and cfg.algo.loss == loss
     if name.startswith("sokoban_tiny"):  # the baselines differ only in algo and skill_sd
         base = load_config(CONFIGS / "sokoban_tiny_grpo.yaml")
         for section in ("model", "env", "sampling", "train", "eval"):
@@ -132,4 +132,4 @@ def test_real_model_preset_has_the_published_defaults():
     assert (cfg.train.groups_per_iter, cfg.train.group_size, cfg.train.lr) == (16, 8, 1e-6)
     assert cfg.algo.mode == "mean_norm" and cfg.sampling.max_new_tokens == 512
     assert cfg.sampling.temperature == 1.0 and cfg.eval.temperature == 0.4
-    assert cfg.skill_sd.lambda_sd == 0.1 and cfg.skill_sd.generator == "self"
+    assert cfg.algo.lambda_sd == 0.1 and cfg.algo.generator == "self"

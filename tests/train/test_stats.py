@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from siri.train.stats import wilson_interval
+from siri.stats import wilson_interval
 
 
 def test_wilson_three_of_ten_matches_the_textbook_interval():

@@ -3,13 +3,15 @@ micro-batching, and new loss terms without touching the trainer."""
 
 import copy
 
+import pytest
 import torch
 
 from siri.algos.registry import ADVANTAGES, OLD_LOGPROBS, register_loss
 from siri.policy.loading import load_policy
 from siri.policy.scoring import score
-from siri.train.batch import TrainRow, collate_fields, right_align
-from siri.train.update import LossPlan, UpdateSettings, policy_update
+from siri.algos.errors import AlgoError
+from siri.train.batch import TokenBatch, TrainRow, right_align
+from siri.train.update import LossPlan, UpdateSettings, policy_update, token_batch
 
 
 def _rows(model, tok):
@@ -18,7 +20,7 @@ def _rows(model, tok):
     old = score(model, prompts, responses)
     advs = [1.0, -1.0]
     return [
-        TrainRow(views={"sampled": p}, response_ids=r,
+        TrainRow(prompts={"sampled": p}, response_ids=r,
                  fields={ADVANTAGES: [a] * len(r), OLD_LOGPROBS: lp.tolist()})
         for p, r, lp, a in zip(prompts, responses, old, advs)
     ], prompts, responses, old
@@ -29,11 +31,38 @@ def test_right_align_by_hand():
     assert t.tolist() == [[0, 1, 2], [0, 0, 3], [0, 0, 0]]
 
 
-def test_collate_fields_missing_field_is_zero():
+def test_token_batch_slices_equal_a_collation_of_the_slice_alone():
+    rows = [TrainRow({"sampled": [1, 2, 3]}, [5, 6], {"x": [1.0, 2.0]}),
+            TrainRow({"sampled": [4]}, [7], {"x": [3.0]}),
+            TrainRow({"sampled": [8, 9], "plain": [9]}, [5, 6, 7], {"x": [4.0, 5.0, 6.0]})]
+    batch = TokenBatch(rows, ["sampled", "plain"], ["x"], pad_id=0)
+    f = batch.micro_fields([1, 0])  # rows 1 and 0 only: width 2, not the batch's 3
+    assert f["response_mask"].tolist() == [[0, 1], [1, 1]]
+    assert f["x"].tolist() == [[0, 3], [1, 2]]
+    pos, vt = batch.micro_view("sampled", [1, 0])
+    assert pos == [0, 1]
+    assert vt.input_ids.tolist() == [[0, 0, 0, 4, 7], [1, 2, 3, 5, 6]]  # width 5, not the batch's 5+
+    assert vt.attention_mask.tolist() == [[0, 0, 0, 1, 1], [1, 1, 1, 1, 1]]
+    assert vt.response_mask.tolist() == [[0, 0, 0, 0, 1], [0, 0, 0, 1, 1]]
+    pos, vt = batch.micro_view("plain", [0, 2])  # only row 2 has the plain view
+    assert pos == [1] and vt.input_ids.tolist() == [[9, 5, 6, 7]]
+    assert batch.micro_view("plain", [0, 1]) == ([], None)
+    assert batch.count("x", [0, 2]) == 5.0 and batch.count("response_mask", [1, 2]) == 4.0
+
+
+def test_a_field_the_loss_needs_and_a_row_lacks_is_an_error():
     rows = [TrainRow({"sampled": [1]}, [5, 6], {"x": [1.0, 2.0]}), TrainRow({"sampled": [1]}, [7], {})]
-    f = collate_fields(rows, ["x"], "cpu")
-    assert f["response_mask"].tolist() == [[1, 1], [0, 1]]
-    assert f["x"].tolist() == [[1, 2], [0, 0]]
+    with pytest.raises(AlgoError, match="field 'x' is needed by the loss but missing on 1 of 2 rows"):
+        TokenBatch(rows, ["sampled"], ["x"], pad_id=0)
+
+
+def test_a_term_may_not_weigh_rows_that_lack_its_view():
+    rows = [TrainRow({"sampled": [1], "plain": [2]}, [5], {"int_weights": [1.0], "m": [1.0]}),
+            TrainRow({"sampled": [1]}, [6], {"int_weights": [0.0], "m": [1.0]})]
+    with pytest.raises(AlgoError, match="reads the 'plain' view, but 1 rows without that view"):
+        token_batch(rows, LossPlan({"internalization": 1.0}, mask_fields={"internalization": "m"}), 0, "cpu")
+    rows[1].fields["m"] = [0.0]
+    token_batch(rows, LossPlan({"internalization": 1.0}, mask_fields={"internalization": "m"}), 0, "cpu")
 
 
 def test_pg_update_raises_positive_and_lowers_negative_advantage_tokens(tiny_model_dir):

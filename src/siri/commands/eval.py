@@ -76,8 +76,8 @@ def eval_skills(path: Path) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from siri.config import load_config
     from siri.policy.loading import load_policy
-    from siri.train.evaluate import eval_settings, evaluate
-    from siri.train.report_table import print_eval
+    from siri.evaluation.evaluate import eval_settings, evaluate
+    from siri.evaluation.table import print_eval
     from siri.utils.atomic import atomic_write_json
     from siri.utils.errors import UserError
     from siri.utils.metrics import progress
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(config_path, overrides)
     variant_fn = None
     if args.skills:
-        from siri.train.evaluate import skill_variants
+        from siri.evaluation.evaluate import skill_variants
 
         skills = eval_skills(Path(args.skills))
         print("skills in the prompt: " + ("; ".join(f"{t}: {x}" for t, x in sorted(skills.items()))

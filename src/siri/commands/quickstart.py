@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-PRESET = "household_tiny"
+PRESET = "household_tiny_siri"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from siri.report.markdown import write_report
     from siri.train.checkpoint import latest_checkpoint
     from siri.train.loop import Trainer
-    from siri.train.report_table import print_eval
-    from siri.train.sft import run_sft
+    from siri.evaluation.table import print_eval
+    from siri.sft.run import run_sft
 
     start = time.perf_counter()
     out = Path(args.out)

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     overrides = list(args.overrides) + (["run.progress=false"] if args.quiet else [])
     cfg = load_config(args.config, overrides)
-    from siri.train.sft import run_sft  # lazy: torch loads only when the command runs
+    from siri.sft.run import run_sft  # lazy: torch loads only when the command runs
 
     run_sft(cfg)
     return 0

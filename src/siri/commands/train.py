@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from siri.config import load_config
     from siri.train.loop import Trainer
-    from siri.train.report_table import print_eval
+    from siri.evaluation.table import print_eval
 
     cfg = load_config(args.config, args.overrides)
     trainer = Trainer(cfg, resume=args.resume)

@@ -183,9 +183,9 @@ def _dedup(prompts: Sequence[Sequence[int]]) -> tuple[list[list[int]], list[int]
     return [list(p) for p in first], inverse
 
 
-def _make_generator(seed: int | None, generator: torch.Generator | None, device: torch.device):
-    if generator is not None:
-        return generator
+def _make_rng(seed: int | None, rng: torch.Generator | None, device: torch.device):
+    if rng is not None:
+        return rng
     if seed is None:
         return None  # torch's global RNG (seeded by the caller's run seed)
     return torch.Generator(device=device).manual_seed(seed)
@@ -203,14 +203,14 @@ def sample(
     eos_token_id: int | Sequence[int] | None = None,
     pad_token_id: int | None = None,
     seed: int | None = None,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
 ) -> SampleOutput:
     """Sample one response per prompt (lists of token ids), in one left-padded batch with a KV cache.
 
     A row ends with finish_reason "eos" when it samples an id in `eos_token_id` (kept as its last id),
     "stop" when its decoded text completes a string of `stop` (needs `tokenizer`), else "length" after
     `max_new_tokens`. Finished rows leave the batch; identical prompts (the N rollouts of a group) share
-    one prefill and still get independent draws. Same seed (or generator state) and inputs => same
+    one prefill and still get independent draws. Same seed (or rng state) and inputs => same
     ids. The model is put in eval mode for the call and restored after.
     """
     _check_args(prompts, max_new_tokens, temperature, top_p)
@@ -229,7 +229,7 @@ def sample(
     try:
         with torch.inference_mode():
             _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_token_id,
-                    _make_generator(seed, generator, next(model.parameters()).device), ids, lps, reasons)
+                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons)
     finally:
         model.train(was_training)
     return SampleOutput([Sample(ids[i], lps[i], reasons[i]) for i in range(n)])

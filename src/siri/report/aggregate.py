@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from siri.report.data import RunData
 from siri.utils.errors import UserError
 
 # Two-sided 95% Student-t quantiles t_{0.975, df} for df = 1..30; beyond that the normal 1.96.
@@ -166,3 +167,18 @@ def _distinguish(algo: str, key: tuple, rivals: Sequence[tuple]) -> str:
     differing = [k for k, v in key if any(dict(r).get(k) != v for r in rivals)]
     shown = ", ".join(f"{k}={mine[k].strip(chr(39))}" for k in differing[:3]) + (", …" if len(differing) > 3 else "")
     return f"{algo} ({shown})" if shown else algo
+
+
+@dataclass
+class Group:
+    label: str
+    runs: list[RunData]
+
+
+def group_runs(runs: Sequence[RunData], group_by: str | None = None) -> list[Group]:
+    """Runs grouped by label, groups in order of first appearance."""
+    labels = group_labels([r.config for r in runs], [r.name for r in runs], group_by)
+    groups: dict[str, Group] = {}
+    for run, label in zip(runs, labels):
+        groups.setdefault(label, Group(label, [])).runs.append(run)
+    return list(groups.values())

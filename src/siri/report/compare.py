@@ -8,35 +8,19 @@ label's mean over seeds with a Student-t 95% interval, plus the pooled Wilson in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from siri.report.aggregate import default_window, group_labels, moving_average, t_interval
+from siri.report.aggregate import Group, default_window, group_runs, moving_average, t_interval
 from siri.report.compare_plots import FINAL_PNG, STABILITY_PNG, draw_group, plot_final, plot_stability
 from siri.report.data import EvalFile, RunData, load_run
 from siri.report.markdown import f3, table, with_ci
 from siri.report.style import color, new_figure, outside_legend, save_png
-from siri.train.stats import wilson_interval
+from siri.stats import wilson_interval
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
 
 EVAL_PNG, TRAIN_PNG = "compare_eval.png", "compare_train.png"
-
-
-@dataclass
-class Group:
-    label: str
-    runs: list[RunData]
-
-
-def group_runs(runs: Sequence[RunData], group_by: str | None = None) -> list[Group]:
-    """Runs grouped by label, groups in order of first appearance."""
-    labels = group_labels([r.config for r in runs], [r.name for r in runs], group_by)
-    groups: dict[str, Group] = {}
-    for run, label in zip(runs, labels):
-        groups.setdefault(label, Group(label, [])).runs.append(run)
-    return list(groups.values())
 
 
 def train_curve(run: RunData) -> tuple[list[float], list[float]]:

@@ -12,14 +12,12 @@ policy's token entropy, as logged by the update, per label (mean with the min–
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
-from siri.report.aggregate import Band, mean_curve, moving_average, t_interval
+from siri.report.aggregate import Band, Group, mean_curve, moving_average, t_interval
 from siri.report.data import EvalFile, RunData
 from siri.report.style import color, new_figure, outside_legend, save_png
 
-if TYPE_CHECKING:
-    from siri.report.compare import Group
 
 FINAL_PNG, STABILITY_PNG = "compare_final.png", "compare_stability.png"
 KL_KEY, ENTROPY_KEY = "update/kl/loss", "update/entropy/entropy"
@@ -49,7 +47,7 @@ def seed_offsets(k: int, left: float = -0.3, right: float = -0.05) -> list[float
     return [right] if k == 1 else [left + (right - left) * j / (k - 1) for j in range(k)]
 
 
-def plot_final(groups: Sequence["Group"], name: str, path: Path) -> Path | None:
+def plot_final(groups: Sequence[Group], name: str, path: Path) -> Path | None:
     """Final success of every run (Wilson 95% error bar), label means as diamonds. Runs that stopped at
     about the same environment steps are drawn side by side per label; otherwise at their steps."""
     per_group = [[p for p in (final_point(r, name) for r in g.runs) if p is not None] for g in groups]
@@ -101,7 +99,7 @@ def _smoothed(run: RunData, key: str) -> tuple[list[float], list[float]]:
     return xs, moving_average(ys, max(1, len(ys) // 10)) if ys else []
 
 
-def draw_group(ax, i: int, group: "Group", curves: list[tuple[list[float], list[float]]], single_band=None) -> bool:
+def draw_group(ax, i: int, group: Group, curves: list[tuple[list[float], list[float]]], single_band=None) -> bool:
     """One curve per group: the run itself (with `single_band` if given) or the mean with a min–max band."""
     curves = [c for c in curves if c[0]]
     if not curves:
@@ -125,7 +123,7 @@ def draw_group(ax, i: int, group: "Group", curves: list[tuple[list[float], list[
     return True
 
 
-def plot_stability(groups: Sequence["Group"], path: Path) -> Path | None:
+def plot_stability(groups: Sequence[Group], path: Path) -> Path | None:
     """KL to the reference (left) and entropy (right) vs environment steps, one curve (band) per label."""
     if not any(r.has(KL_KEY) or r.has(ENTROPY_KEY) for g in groups for r in g.runs):
         return None

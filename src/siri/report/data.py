@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import yaml
 
+from siri.config import fold_legacy_sections
 from siri.utils.errors import UserError
 from siri.utils.metrics import read_metrics
 
@@ -234,7 +235,7 @@ def _read_config(run: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise UserError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
-    return data if isinstance(data, dict) else {}
+    return fold_legacy_sections(data) if isinstance(data, dict) else {}
 
 
 def load_run(path: str | os.PathLike[str]) -> RunData:

@@ -1,20 +1,21 @@
-"""Group rollouts: B episode groups × N trajectories stepping in lock step (ALGORITHMS.md §0).
+"""Group rollouts: B episode groups × N trajectories stepping in lock step (docs/algorithms.md §0).
 
 All N trajectories of a group start from the same initial state (same env seed). Each turn, every
 still-running trajectory's prompt is rebuilt by the agent layer (task, last h pairs, observation),
 the policy samples all of them in one batch, the responses are parsed (with the invalid-response
 fallback) and sent to the environments. Finished trajectories get no more prompts.
 
-Per-trajectory prompt variants serve SIRI and Skill-SD: a trajectory may *act* under a skill block
-(SIRI's skill arm; its plain prompt is recorded too, for the internalization loss) or act under the
-plain prompt while a *teacher* skill block is recorded (Skill-SD).
+Per-trajectory prompt variants (`Variant`) let a method condition the acting prompt on skills and
+record other views of every step's prompt, e.g. SIRI's skill arm acts under a skill block and
+records its plain prompt for the internalization loss, while Skill-SD acts under the plain prompt
+and records the teacher's skill prompt. The engine does not know which method asked.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence, Tuple, Union
 
 import torch
 
@@ -23,18 +24,22 @@ from siri.envs import Env, StepResult, agent_env_name, make_env
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
 from siri.policy.sampling import sample
 from siri.rollout.spans import char_span_to_token_span, token_char_ends
-from siri.rollout.types import RolloutBatch, StepRow, Trajectory
+from siri.rollout.types import SAMPLED, RolloutBatch, StepRow, Trajectory
+
+
+Skills = Union[Tuple[str, ...], StructuredSkill]
 
 
 @dataclass(frozen=True)
 class Variant:
-    """How one trajectory's prompts are built. `skills` conditions the acting policy; `teacher_skills`
-    is only recorded as `skill_prompt_ids` (the acting prompt stays plain). Either is a tuple of
-    skill texts or one `StructuredSkill` (Skill-SD's sectioned skill, §5)."""
+    """How one trajectory's prompts are built. `skills` conditions the acting prompt (the "sampled"
+    view); `views` names extra prompts recorded at every step without acting on them, each with its
+    skills or None for the plain prompt (SIRI's skill arm records "plain"; Skill-SD's teacher prompt
+    is "teacher"). `meta` tags the trajectory and its rows (e.g. SIRI's skill_id)."""
 
-    skill_id: str | None = None
-    skills: tuple[str, ...] | StructuredSkill | None = None
-    teacher_skills: tuple[str, ...] | StructuredSkill | None = None
+    skills: Skills | None = None
+    views: Mapping[str, Skills | None] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,7 +103,7 @@ class RolloutEngine:
         seeds: Sequence[int],
         group_size: int,
         variant_fn: VariantFn = _plain,
-        generator: torch.Generator | None = None,
+        rng: torch.Generator | None = None,
         on_turn: Callable[[int, int], None] | None = None,
     ) -> RolloutBatch:
         """Roll out len(seeds) groups of `group_size` trajectories; group g starts from seeds[g]."""
@@ -110,7 +115,7 @@ class RolloutEngine:
             active = [s for s in slots if not s.last.done]
             if not active:
                 break
-            self._turn(active, rows, generator, timings)
+            self._turn(active, rows, rng, timings)
             turn += 1
             if on_turn is not None:
                 on_turn(turn, len(active))
@@ -126,32 +131,36 @@ class RolloutEngine:
                 first = envs[k].reset(int(seed))
                 variant = variant_fn(g, i, first.task_type)
                 traj = Trajectory(group_id=g, traj_id=k, seed=int(seed), task=first.task,
-                                  task_type=first.task_type, skill_id=variant.skill_id)
+                                  task_type=first.task_type, meta=dict(variant.meta))
                 slots.append(_Slot(envs[k], traj, first, variant))
         timings["env"] += time.perf_counter() - t0
         return slots
 
-    def _turn(self, active: list[_Slot], rows: list[StepRow], generator, timings) -> None:
+    def _turn(self, active: list[_Slot], rows: list[StepRow], rng, timings) -> None:
         t0 = time.perf_counter()
-        prompts = [self._prompt(s, s.variant.skills) for s in active]
-        plains = [self._prompt(s, None) if s.variant.skills else None for s in active]
-        teachers = [self._prompt(s, s.variant.teacher_skills) if s.variant.teacher_skills else None
-                    for s in active]
+        prompts = [self._views(s) for s in active]
         t1 = time.perf_counter()
         out = sample(
-            self.model, prompts, max_new_tokens=self.s.max_new_tokens, temperature=self.s.temperature,
-            top_p=self.s.top_p, stop=("</action>",), tokenizer=self.tokenizer, eos_token_id=self.eos,
-            pad_token_id=self.tokenizer.pad_token_id, generator=generator,
+            self.model, [p[SAMPLED] for p in prompts], max_new_tokens=self.s.max_new_tokens,
+            temperature=self.s.temperature, top_p=self.s.top_p, stop=("</action>",), tokenizer=self.tokenizer,
+            eos_token_id=self.eos, pad_token_id=self.tokenizer.pad_token_id, rng=rng,
         )
         t2 = time.perf_counter()
-        for slot, prompt, plain, teacher, smp in zip(active, prompts, plains, teachers, out):
-            rows.append(self._step(slot, prompt, plain, teacher, smp.ids, smp.logprobs, len(rows)))
+        for slot, views, smp in zip(active, prompts, out):
+            rows.append(self._step(slot, views, smp.ids, smp.logprobs, len(rows)))
         t3 = time.perf_counter()
         timings["prompt"] += t1 - t0
         timings["generate"] += t2 - t1
         timings["env"] += t3 - t2
 
-    def _step(self, slot: _Slot, prompt, plain, teacher, ids, logprobs, row_index: int) -> StepRow:
+    def _views(self, slot: _Slot) -> dict[str, list[int]]:
+        """The step's prompt ids under every view its variant asks for ("sampled" first)."""
+        views = {SAMPLED: self._prompt(slot, slot.variant.skills)}
+        for name, skills in slot.variant.views.items():
+            views[name] = self._prompt(slot, skills)
+        return views
+
+    def _step(self, slot: _Slot, views: dict[str, list[int]], ids, logprobs, row_index: int) -> StepRow:
         text = self.tokenizer.decode(ids, skip_special_tokens=False)
         parsed = parse_response(text, self.agent_env, think_required=self.s.think)
         span = None
@@ -160,10 +169,10 @@ class RolloutEngine:
         before = slot.last
         result = slot.env.step(parsed.action)
         row = StepRow(
-            group_id=slot.traj.group_id, traj_id=slot.traj.traj_id, t=slot.t, prompt_ids=prompt,
+            group_id=slot.traj.group_id, traj_id=slot.traj.traj_id, t=slot.t, prompts=views,
             response_ids=list(ids), behavior_logprobs=list(logprobs), action_span=span,
             reward=float(result.reward), valid=parsed.valid, anchor=before.anchor, task_type=before.task_type,
-            skill_id=slot.variant.skill_id, plain_prompt_ids=plain, skill_prompt_ids=teacher,
+            meta=slot.traj.meta,
             action=parsed.action, response_text=text,
         )
         traj = slot.traj

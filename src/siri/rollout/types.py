@@ -1,12 +1,17 @@
-"""Typed contracts between the rollout engine (generator) and the trainer (ALGORITHMS.md §0).
+"""Typed contracts between the rollout engine and the trainer (docs/algorithms.md §0).
 
 One `StepRow` is one turn of one trajectory and one training sample. Token ids are exactly what the
 policy was conditioned on and sampled (token-in, token-out): nothing downstream re-tokenizes text.
+Method-specific data travels as prompt views (`prompts`) and free tags (`meta`), never as new fields,
+so the rollout types do not change when a method is added.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+SAMPLED = "sampled"  # the prompt view the policy acted on; every row has it
 
 
 @dataclass
@@ -14,7 +19,7 @@ class StepRow:
     group_id: int  # episode group: N trajectories from the same initial state
     traj_id: int  # unique across the batch
     t: int  # step index in the trajectory
-    prompt_ids: list[int]  # what the policy was conditioned on (plain, or with a skill block)
+    prompts: dict[str, list[int]]  # view -> prompt ids: "sampled" (acted on), plus any a method asked for
     response_ids: list[int]  # the sampled ids
     behavior_logprobs: list[float]  # log-probs of response_ids under the sampling policy
     action_span: tuple[int, int] | None  # [start, end) response positions inside <action>…</action>
@@ -22,11 +27,14 @@ class StepRow:
     valid: bool  # the response parsed into an action
     anchor: str  # raw env observation before this step
     task_type: str
-    skill_id: str | None = None  # the skill injected into the prompt, if any
-    plain_prompt_ids: list[int] | None = None  # the same step's prompt without the skill block
-    skill_prompt_ids: list[int] | None = None  # the same step's prompt with a (teacher) skill block
+    meta: dict[str, Any] = field(default_factory=dict)  # the trajectory's tags from its variant
     action: str = ""  # what was sent to the environment
     response_text: str = ""
+
+    @property
+    def prompt_ids(self) -> list[int]:
+        """The prompt the policy acted on (the "sampled" view)."""
+        return self.prompts[SAMPLED]
 
 
 @dataclass
@@ -38,7 +46,7 @@ class Trajectory:
     seed: int
     task: str
     task_type: str
-    skill_id: str | None
+    meta: dict[str, Any] = field(default_factory=dict)  # tags from the trajectory's variant (e.g. skill_id)
     rows: list[int] = field(default_factory=list)
     total_reward: float = 0.0
     won: bool = False

@@ -1,9 +1,12 @@
-"""Collate training rows into padded tensors the update step consumes.
+"""Training rows and the token batch the update step consumes, built once per iteration.
 
 Layout: each view's sequence (prompt ⊕ response) is left-padded, so every response ends at the last
 column. Per-token fields are (B, T) with T the longest response, right-aligned the same way: column
 T−k..T−1 of row b holds its k response tokens in every view. Response ids are the sampled ids in every
 view (token-in, token-out); only the prompt differs.
+
+A micro-batch is a slice of these tensors cut to its own widths (the leading columns that are padding
+in all of its rows are dropped), so it is exactly the tensor a collation of its rows alone would give.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Iterable, Sequence
 
 import torch
 
+from siri.algos.errors import AlgoError
 from siri.algos.registry import RESPONSE_MASK
 from siri.policy.scoring import left_pad
 
@@ -21,7 +25,7 @@ from siri.policy.scoring import left_pad
 class TrainRow:
     """One training sample: its prompt under each view, the sampled response, per-token fields."""
 
-    views: dict[str, list[int]]  # view name ("sampled", "plain") -> prompt ids
+    prompts: dict[str, list[int]]  # view name ("sampled", "plain", ...) -> prompt ids
     response_ids: list[int]
     fields: dict[str, list[float]] = field(default_factory=dict)  # name -> one value per response token
 
@@ -42,22 +46,72 @@ def right_align(values: Sequence[Sequence[float]], width: int, dtype=torch.float
     return out
 
 
-def collate_view(rows: Sequence[TrainRow], view: str, pad_id: int, device) -> ViewTensors:
-    seqs = [r.views[view] + r.response_ids for r in rows]
-    ids, mask = left_pad(seqs, pad_id, device)
-    rmask = right_align([[1.0] * len(r.response_ids) for r in rows], ids.shape[1], torch.long).to(device)
-    return ViewTensors(ids, mask, rmask)
+def _last(x: torch.Tensor, width: int) -> torch.Tensor:
+    return x[:, x.shape[1] - width:]
 
 
-def collate_fields(rows: Sequence[TrainRow], names: Iterable[str], device) -> dict[str, torch.Tensor]:
-    """Per-token fields as [B, T] plus the response mask; a row lacking a field gets zeros."""
-    width = max((len(r.response_ids) for r in rows), default=0)
-    out = {RESPONSE_MASK: right_align([[1.0] * len(r.response_ids) for r in rows], width).to(device)}
-    for name in names:
-        vals = [r.fields.get(name, [0.0] * len(r.response_ids)) for r in rows]
-        out[name] = right_align(vals, width).to(device)
-    return out
+@dataclass
+class _View:
+    rows: list[int]  # batch rows that have this view, in order
+    ids: torch.Tensor  # [len(rows), L] left-padded prompt ⊕ response
+    mask: torch.Tensor
+    response_mask: torch.Tensor
+    seq_len: torch.Tensor  # [len(rows)] real tokens per sequence
 
 
-def field_names(rows: Sequence[TrainRow]) -> list[str]:
-    return sorted({name for r in rows for name in r.fields})
+class TokenBatch:
+    """Every row of an iteration as tensors: the `views` and per-token `fields` an update reads.
+
+    A field that a loss needs and some row lacks is an error (a misspelt field must not train on
+    zeros); a view is optional per row, and the rows without it are not scored under it.
+    """
+
+    def __init__(self, rows: Sequence[TrainRow], views: Iterable[str], fields: Iterable[str], pad_id: int,
+                 device: torch.device | str = "cpu"):
+        self.n = len(rows)
+        self.response_len = torch.tensor([len(r.response_ids) for r in rows], dtype=torch.long)
+        width = int(self.response_len.max()) if self.n else 0
+        self.fields = {RESPONSE_MASK: right_align([[1.0] * len(r.response_ids) for r in rows], width).to(device)}
+        for name in sorted(set(fields) - {RESPONSE_MASK}):
+            missing = [i for i, r in enumerate(rows) if name not in r.fields]
+            if missing:
+                raise AlgoError(f"field {name!r} is needed by the loss but missing on {len(missing)} of {self.n} rows "
+                                f"(first: row {missing[0]}, which has {sorted(rows[missing[0]].fields)})")
+            self.fields[name] = right_align([r.fields[name] for r in rows], width).to(device)
+        self.views = {v: self._view(rows, v, pad_id, device) for v in sorted(set(views))}
+
+    @staticmethod
+    def _view(rows: Sequence[TrainRow], view: str, pad_id: int, device) -> _View:
+        have = [i for i, r in enumerate(rows) if view in r.prompts]
+        seqs = [rows[i].prompts[view] + rows[i].response_ids for i in have]
+        ids, mask = left_pad(seqs, pad_id, device)
+        rmask = right_align([[1.0] * len(rows[i].response_ids) for i in have], ids.shape[1], torch.long).to(device)
+        return _View(have, ids, mask, rmask, torch.tensor([len(s) for s in seqs], dtype=torch.long))
+
+    def width(self, idx: Sequence[int]) -> int:
+        """The longest response among rows `idx`."""
+        return int(self.response_len[list(idx)].max()) if len(idx) else 0
+
+    def micro_fields(self, idx: Sequence[int]) -> dict[str, torch.Tensor]:
+        """Per-token fields of rows `idx`, [len(idx), their longest response]."""
+        w, sel = self.width(idx), list(idx)
+        return {name: _last(t[sel], w) for name, t in self.fields.items()}
+
+    def micro_view(self, view: str, idx: Sequence[int]) -> tuple[list[int], ViewTensors | None]:
+        """(positions in `idx` of the rows that have `view`, their view tensors cut to their width)."""
+        v = self.views[view]
+        where = {row: k for k, row in enumerate(v.rows)}
+        pos = [j for j, row in enumerate(idx) if row in where]
+        if not pos:
+            return [], None
+        sel = [where[idx[j]] for j in pos]
+        w = int(v.seq_len[sel].max())
+        return pos, ViewTensors(_last(v.ids[sel], w), _last(v.mask[sel], w), _last(v.response_mask[sel], w))
+
+    def count(self, mask_field: str, idx: Sequence[int]) -> float:
+        """Tokens of rows `idx` where `mask_field` is positive (a term's token-mean denominator)."""
+        return float((self.fields[mask_field][list(idx)] > 0).sum())
+
+    def rows_without(self, view: str) -> list[int]:
+        have = set(self.views[view].rows)
+        return [i for i in range(self.n) if i not in have]

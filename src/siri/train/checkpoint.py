@@ -30,24 +30,24 @@ class Restored:
     state: dict[str, Any]  # method / loop state saved with the checkpoint
 
 
-def rng_state(generator: torch.Generator | None) -> dict[str, Any]:
+def rng_state(rng: torch.Generator | None) -> dict[str, Any]:
     return {
         "python": random.getstate(),
         "numpy": np.random.get_state(),
         "torch": torch.get_rng_state(),
-        "generator": generator.get_state() if generator is not None else None,
+        "generator": rng.get_state() if rng is not None else None,
     }
 
 
-def set_rng_state(state: dict[str, Any], generator: torch.Generator | None) -> None:
+def set_rng_state(state: dict[str, Any], rng: torch.Generator | None) -> None:
     random.setstate(state["python"])
     np.random.set_state(state["numpy"])
     torch.set_rng_state(state["torch"])
-    if generator is not None and state.get("generator") is not None:
-        generator.set_state(state["generator"])
+    if rng is not None and state.get("generator") is not None:
+        rng.set_state(state["generator"])
 
 
-def save_checkpoint(ckpt_root: Path, iteration: int, model, tokenizer, optimizer, generator,
+def save_checkpoint(ckpt_root: Path, iteration: int, model, tokenizer, optimizer, rng,
                     state: dict[str, Any], keep: int = 1) -> Path:
     """Write checkpoint `iter_{iteration:06d}` completely, then point `latest` at it."""
     ckpt_root = Path(ckpt_root)
@@ -55,7 +55,7 @@ def save_checkpoint(ckpt_root: Path, iteration: int, model, tokenizer, optimizer
     with atomic_dir(target) as tmp:
         model.save_pretrained(tmp / "model", safe_serialization=True)
         tokenizer.save_pretrained(tmp / "model")
-        torch.save({"optimizer": optimizer.state_dict(), "rng": rng_state(generator)}, tmp / "trainer.pt")
+        torch.save({"optimizer": optimizer.state_dict(), "rng": rng_state(rng)}, tmp / "trainer.pt")
         atomic_write_json(tmp / "state.json", {"iteration": iteration, "state": state})
     atomic_write_text(ckpt_root / LATEST, target.name + "\n")
     _prune(ckpt_root, keep)
@@ -76,7 +76,7 @@ def latest_checkpoint(ckpt_root: Path) -> Path | None:
     return path if (path / "state.json").exists() else None
 
 
-def load_checkpoint(path: Path, model, optimizer, generator) -> Restored:
+def load_checkpoint(path: Path, model, optimizer, rng) -> Restored:
     """Load weights, optimizer and RNG states in place; returns the iteration and saved state."""
     from safetensors.torch import load_file
 
@@ -93,7 +93,7 @@ def load_checkpoint(path: Path, model, optimizer, generator) -> Restored:
         raise UserError(f"checkpoint {path} does not fit the model (missing {missing[:3]}, unexpected {unexpected[:3]})")
     blob = torch.load(path / "trainer.pt", weights_only=False)
     optimizer.load_state_dict(blob["optimizer"])
-    set_rng_state(blob["rng"], generator)
+    set_rng_state(blob["rng"], rng)
     meta = json.loads((path / "state.json").read_text())
     return Restored(iteration=int(meta["iteration"]), path=path, state=meta.get("state", {}))
 

@@ -1,5 +1,6 @@
 """The RL iteration loop (`siri train`): roll out, score, let the method fill the fields, update, log,
-evaluate, checkpoint. Algorithm-blind: everything method-specific sits behind `Method.prepare`."""
+evaluate, checkpoint. Algorithm-blind: everything method-specific sits behind the `Method` hooks
+(docs/architecture.md "Algorithms")."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from siri.policy.loading import configure_threads, load_policy
 from siri.policy.scoring import score
 from siri.rollout.engine import RolloutEngine, RolloutSettings
 from siri.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from siri.train.evaluate import EvalResult, eval_settings, evaluate
-from siri.train.methods import MethodContext, get_method
-from siri.train.methods.base import scoring_temperature
-from siri.train.stats import rollout_summary
+from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate
+from siri.train.methods.base import MethodContext, scoring_temperature
+from siri.train.methods.registry import make_method
+from siri.rollout.summary import rollout_summary
 from siri.train.update import UpdateSettings, policy_update
 from siri.utils.atomic import atomic_write_json
 from siri.utils.errors import UserError
@@ -79,8 +80,8 @@ class Trainer:
         self.ref = self._frozen_copy() if cfg.train.kl_coef > 0 else None
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.train.lr,
                                            weight_decay=cfg.train.weight_decay)
-        self.generator = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
-        self.method = get_method(cfg.algo.name, cfg)
+        self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
+        self.method = make_method(cfg)
         self.engine = RolloutEngine(self.model, self.tokenizer, train_settings(cfg))
         self.metrics = MetricsWriter(self.run_dir / "metrics.jsonl",
                                      self.run_dir / "tensorboard" if cfg.run.tensorboard else None)
@@ -102,27 +103,22 @@ class Trainer:
         path = latest_checkpoint(self.run_dir / "checkpoints")
         if path is None:
             return
-        restored = load_checkpoint(path, self.model, self.optimizer, self.generator)
+        restored = load_checkpoint(path, self.model, self.optimizer, self.rng)
         self.start = restored.iteration + 1
         self.env_steps_total = int(restored.state.get("env_steps_total", 0))
-        if hasattr(self.method, "load_state_dict"):
-            self.method.load_state_dict(restored.state.get("method", {}))
+        self.method.load_state_dict(restored.state.get("method", {}))
         self.metrics.truncate_after(restored.iteration)
         print(f"resuming {self.run_dir} after iteration {restored.iteration}")
 
     def _state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"env_steps_total": self.env_steps_total}
-        if hasattr(self.method, "state_dict"):
-            state["method"] = self.method.state_dict()
-        return state
+        return {"env_steps_total": self.env_steps_total, "method": self.method.state_dict()}
 
     def iteration(self, it: int) -> dict[str, Any]:
         cfg = self.cfg
         t0 = time.perf_counter()
         seeds = group_seeds(cfg.run.seed, it, cfg.train.groups_per_iter)
-        begin = getattr(self.method, "begin_iteration", None)
-        variant_fn = begin(it) if begin is not None else None
-        batch = self.engine.run(seeds, cfg.train.group_size, generator=self.generator,
+        variant_fn = self.method.begin_iteration(it, seeds)
+        batch = self.engine.run(seeds, cfg.train.group_size, rng=self.rng,
                                 **({"variant_fn": variant_fn} if variant_fn is not None else {}))
         t1 = time.perf_counter()
         ref_lp = None
@@ -136,7 +132,8 @@ class Trainer:
                             run_dir=self.run_dir)
         prepared = self.method.prepare(batch, ctx)
         upd = policy_update(self.model, self.optimizer, prepared.rows, prepared.plan, update_settings(cfg),
-                            self.tokenizer.pad_token_id, self.generator)
+                            self.tokenizer.pad_token_id, self.rng)
+        self.method.end_iteration(ctx)
         t3 = time.perf_counter()
         self.env_steps_total += batch.env_steps
         row: dict[str, Any] = {"iteration": it, "phase": prepared.metrics.pop("phase", cfg.algo.name),
@@ -169,8 +166,8 @@ class Trainer:
                 self.metrics.write(row)
                 if (it + 1) % cfg.train.checkpoint_every == 0 or it + 1 == end or self.budget_spent():
                     save_checkpoint(self.run_dir / "checkpoints", it, self.model, self.tokenizer, self.optimizer,
-                                    self.generator, self._state(), cfg.train.keep_checkpoints)
-                bar.update(task, advance=1, status=_status(row))
+                                    self.rng, self._state(), cfg.train.keep_checkpoints)
+                bar.update(task, advance=1, status=self._status(row))
         return self.run_dir
 
     def budget_spent(self) -> bool:
@@ -188,6 +185,12 @@ class Trainer:
                     "eval/invalid_ratio": res.invalid_ratio, "time/eval": time.perf_counter() - t0})
         return out
 
+    def _status(self, row: dict[str, Any]) -> str:
+        parts = [f"phase {row['phase']}", f"succ {row['train/success']:.2f}"]
+        if "eval/success" in row:
+            parts.append(f"eval {row['eval/success']:.2f}")
+        return " | ".join(parts + self.method.status(row))
+
     def save_eval(self, result: EvalResult, name: str) -> None:
         atomic_write_json(self.run_dir / "eval" / f"{name}.json", result.to_json())
 
@@ -195,13 +198,3 @@ class Trainer:
         res = self.evaluate()
         self.save_eval(res, f"final_{res.split}")
         return res
-
-
-def _status(row: dict[str, Any]) -> str:
-    parts = [f"phase {row['phase']}", f"succ {row['train/success']:.2f}"]
-    if "eval/success" in row:
-        parts.append(f"eval {row['eval/success']:.2f}")
-    for key, label in (("bank/size", "bank"), ("bank/active", "active"), ("update/internalization/loss", "L_int")):
-        if key in row:
-            parts.append(f"{label} {row[key]:.3g}")
-    return " | ".join(parts)

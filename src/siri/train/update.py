@@ -1,9 +1,10 @@
-"""The update step, blind to the algorithm (ARCHITECTURE.md): it sums registered loss terms.
+"""The update step, blind to the algorithm (docs/architecture.md): it sums registered loss terms.
 
 A method hands it rows with per-token fields and a coefficient per named loss term; the step scores
 the rows under every prompt view the active terms need (`sampled`, `plain`), and for each mini-batch
 accumulates gradients over micro-batches with each term's token-mean taken over the whole
-mini-batch (§3: token-mean over the mini-batch), then clips the gradient norm and steps AdamW.
+mini-batch (docs/algorithms.md §3: token-mean over the mini-batch), then clips the gradient norm and
+steps AdamW. The rows become tensors once per update (`TokenBatch`); micro-batches are slices.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
+from siri.algos.errors import AlgoError
 from siri.algos.registry import RESPONSE_MASK, get_loss, sum_losses
 from siri.policy.scoring import response_logprobs
-from siri.train.batch import TrainRow, collate_fields, collate_view, field_names
+from siri.train.batch import TokenBatch, TrainRow
 
 
 @dataclass
@@ -44,37 +46,38 @@ def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
-def _denominators(rows: Sequence[TrainRow], plan: LossPlan) -> dict[str, float]:
-    """Each term's token count over the mini-batch: its mask field's sum (response tokens by default)."""
-    out = {}
-    for name in plan.active():
-        mask_field = plan.mask_fields.get(name, RESPONSE_MASK)
-        if mask_field == RESPONSE_MASK:
-            n = sum(len(r.response_ids) for r in rows)
-        else:
-            n = sum(sum(1 for v in r.fields.get(mask_field, []) if v > 0) for r in rows)
-        out[name] = float(max(n, 1))
-    return out
+def token_batch(rows: Sequence[TrainRow], plan: LossPlan, pad_id: int, device) -> TokenBatch:
+    """The iteration's rows as tensors: the views and fields the plan's active terms read. A term
+    scored under a view must give zero weight (its mask) to every row that lacks the view."""
+    terms = [get_loss(n) for n in plan.active()]
+    fields = {f for t in terms for f in t.fields} | set(plan.mask_fields.values())
+    batch = TokenBatch(rows, {t.view for t in terms}, fields, pad_id, device)
+    for t in terms:
+        mask_field = plan.mask_fields.get(t.name, RESPONSE_MASK)
+        lacking = batch.rows_without(t.view)
+        if lacking and batch.count(mask_field, lacking) > 0:
+            raise AlgoError(f"loss {t.name!r} reads the {t.view!r} view, but {len(lacking)} rows without that "
+                            f"view have a non-zero {mask_field!r}")
+    return batch
 
 
-def _view_logprobs(model, rows, view, with_entropy, settings, pad_id, width):
-    """[B, width] log-probs (and entropies) of the responses under `view`. Rows that lack the view
-    (e.g. plain-arm rows have no separate plain prompt) are not scored and get zeros: the terms that
-    read this view must give them zero weight."""
+def _view_logprobs(model, batch: TokenBatch, idx, view, with_entropy, settings, width):
+    """[B, width] log-probs (and entropies) of the responses of rows `idx` under `view`. Rows that lack
+    the view (e.g. plain-arm rows have no separate plain prompt) are not scored and get zeros: the
+    terms that read this view give them zero weight (`token_batch` checks it)."""
     device = next(model.parameters()).device
-    have = [i for i, r in enumerate(rows) if view in r.views]
-    lp = torch.zeros((len(rows), width), device=device)
-    ent = torch.zeros((len(rows), width), device=device) if with_entropy else None
-    if not have:
+    lp = torch.zeros((len(idx), width), device=device)
+    ent = torch.zeros((len(idx), width), device=device) if with_entropy else None
+    have, vt = batch.micro_view(view, idx)
+    if vt is None:
         return lp, ent
-    vt = collate_view([rows[i] for i in have], view, pad_id, device)
     out = response_logprobs(model, vt.input_ids, vt.attention_mask, vt.response_mask,
                             settings.temperature, with_entropy=with_entropy)
     sub_lp, sub_ent = out if with_entropy else (out, None)
-    idx = torch.tensor(have, device=device)
-    lp = lp.index_copy(0, idx, _last_cols(sub_lp, width))
+    where = torch.tensor(have, device=device)
+    lp = lp.index_copy(0, where, _last_cols(sub_lp, width))
     if ent is not None:
-        ent = ent.index_copy(0, idx, _last_cols(sub_ent, width))
+        ent = ent.index_copy(0, where, _last_cols(sub_ent, width))
     return lp, ent
 
 
@@ -84,19 +87,14 @@ def _last_cols(x: torch.Tensor, width: int) -> torch.Tensor:
     return torch.nn.functional.pad(x, (width - x.shape[1], 0)) if x.shape[1] < width else x
 
 
-def _micro_loss(model, rows: Sequence[TrainRow], plan: LossPlan, denoms, settings, pad_id):
-    device = next(model.parameters()).device
+def _micro_loss(model, batch: TokenBatch, idx: list[int], plan: LossPlan, denoms, settings):
     terms = [get_loss(n) for n in plan.active()]
-    views = sorted({t.view for t in terms})
     need_entropy = any(t.needs_entropy for t in terms)
-    # Fields a term reads are zero on rows that lack them (e.g. plain-arm rows have no int_weights).
-    needed = {f for t in terms for f in t.fields} | set(plan.mask_fields.values())
-    needed.discard(RESPONSE_MASK)
-    fields = collate_fields(rows, sorted(needed | set(field_names(rows))), device)
+    fields = batch.micro_fields(idx)
     width = fields[RESPONSE_MASK].shape[1]
     logps, entropy = {}, None
-    for view in views:
-        lp, ent = _view_logprobs(model, rows, view, need_entropy and view == "sampled", settings, pad_id, width)
+    for view in sorted({t.view for t in terms}):
+        lp, ent = _view_logprobs(model, batch, idx, view, need_entropy and view == "sampled", settings, width)
         logps[view] = lp
         if ent is not None:
             entropy = ent
@@ -111,21 +109,21 @@ def policy_update(
     plan: LossPlan,
     settings: UpdateSettings,
     pad_id: int,
-    generator: torch.Generator | None = None,
+    rng: torch.Generator | None = None,
 ) -> dict[str, float]:
     """One or more PPO epochs over `rows`; returns mean metrics over mini-batches."""
+    batch = token_batch(rows, plan, pad_id, next(model.parameters()).device)
     model.train()
     sums: dict[str, float] = {}
     steps = 0
     for _ in range(settings.ppo_epochs):
-        order = torch.randperm(len(rows), generator=generator).tolist()
+        order = torch.randperm(len(rows), generator=rng).tolist()
         for mini in _chunks(order, settings.mini_batch_rows):
-            mini_rows = [rows[i] for i in mini]
-            denoms = _denominators(mini_rows, plan)
+            denoms = {n: max(batch.count(plan.mask_fields.get(n, RESPONSE_MASK), mini), 1.0) for n in plan.active()}
             optimizer.zero_grad(set_to_none=True)
             metrics: Mapping[str, torch.Tensor] = {}
-            for micro in _chunks(range(len(mini_rows)), settings.micro_batch_rows):
-                loss, m = _micro_loss(model, [mini_rows[i] for i in micro], plan, denoms, settings, pad_id)
+            for micro in _chunks(mini, settings.micro_batch_rows):
+                loss, m = _micro_loss(model, batch, micro, plan, denoms, settings)
                 loss.backward()
                 metrics = {k: metrics.get(k, 0.0) + float(v) for k, v in m.items()}
                 metrics["loss"] = metrics.get("loss", 0.0) + float(loss.detach())

@@ -1,18 +1,22 @@
-"""The method contract: rollouts in, training rows and a loss plan out."""
+"""The method contract (docs/architecture.md "Algorithms"): rollouts in, training rows and a loss
+plan out. A method subclasses `Method`, implements `prepare`, and overrides only the hooks it needs;
+the loop calls every hook on every method, so it never asks which method runs."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Mapping, Sequence
 
+from siri.config import Config
+from siri.rollout.engine import VariantFn
 from siri.rollout.types import RolloutBatch
 from siri.train.batch import TrainRow
 from siri.train.update import LossPlan
-from siri.utils.errors import UserError
 
 
-def scoring_temperature(cfg: Any) -> float:
+def scoring_temperature(cfg: Config) -> float:
     """The temperature every log-prob of an update is taken at: the sampling temperature, or 1 for
     greedy sampling (the sampler records greedy log-probs at T = 1, `siri.policy.scoring`)."""
     return max(cfg.sampling.temperature, 0.0) or 1.0
@@ -22,7 +26,7 @@ def scoring_temperature(cfg: Any) -> float:
 class MethodContext:
     """What a method may read besides the rollouts: the config, the iteration, reference log-probs."""
 
-    cfg: Any  # siri.config.Config
+    cfg: Config
     iteration: int
     ref_logprobs: list[list[float]] | None = None  # per row, sampled view, under the frozen reference
     model: Any = None  # the current policy (methods may snapshot it, never train it here)
@@ -32,41 +36,43 @@ class MethodContext:
 
 @dataclass
 class Prepared:
+    """A method's answer for one iteration. `metrics` go to metrics.jsonl as they are, except `phase`
+    (the row's phase label, default algo.name)."""
+
     rows: list[TrainRow]
     plan: LossPlan
-    metrics: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
-class Method(Protocol):
-    """`prepare` turns a rollout into training rows. Optional hooks the loop calls when present:
-    `begin_iteration(iteration) -> VariantFn | None` (per-trajectory prompt variants for this
-    iteration's rollout) and `state_dict()` / `load_state_dict(state)` (saved with checkpoints)."""
+class Method(ABC):
+    """Base of every training method. `cfg.algo` is the method's own config class (the one it was
+    registered with), so a method reads its options as `self.algo.<field>`."""
 
-    name: str
+    def __init__(self, cfg: Config):
+        self.cfg = cfg
+        self.algo: Any = cfg.algo
+        self.name: str = cfg.algo.name
 
-    def prepare(self, batch: RolloutBatch, ctx: MethodContext) -> Prepared: ...
+    def begin_iteration(self, iteration: int, seeds: Sequence[int]) -> VariantFn | None:
+        """Before the rollout of `iteration` (group g starts from `seeds[g]`): the prompt variant of
+        each trajectory, or None for plain prompts throughout."""
+        return None
 
+    @abstractmethod
+    def prepare(self, batch: RolloutBatch, ctx: MethodContext) -> Prepared:
+        """Turn the rollout into training rows (every per-token field its loss terms read, on every
+        row) and the loss plan of this iteration."""
 
-_METHODS: dict[str, Callable[[Any], Method]] = {}
+    def end_iteration(self, ctx: MethodContext) -> None:
+        """After the update: persist the method's own files (e.g. RUN_DIR/skills.jsonl)."""
 
+    def status(self, row: Mapping[str, Any]) -> list[str]:
+        """Short `label value` strings for the progress bar, read from this iteration's metrics row."""
+        return []
 
-def register_method(name: str):
-    """Decorator: register a factory `(cfg) -> Method` under `name`."""
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint must hold to resume this method exactly (plain types only)."""
+        return {}
 
-    def decorate(factory):
-        if name in _METHODS:
-            raise ValueError(f"method {name!r} is already registered")
-        _METHODS[name] = factory
-        return factory
-
-    return decorate
-
-
-def method_names() -> list[str]:
-    return sorted(_METHODS)
-
-
-def get_method(name: str, cfg: Any) -> Method:
-    if name not in _METHODS:
-        raise UserError(f"unknown algorithm {name!r}; allowed: {', '.join(method_names())}")
-    return _METHODS[name](cfg)
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore `state_dict()`'s output; `{}` (a checkpoint without method state) is a no-op."""

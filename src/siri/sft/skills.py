@@ -19,8 +19,8 @@ from collections import defaultdict
 from siri.agent import EpisodeRecord, build_prompt, build_summary_prompt
 from siri.envs import agent_env_name
 from siri.skills.extractive import ExtractiveGenerator
-from siri.train.sft_data import BuildContext, SFTExample, register_builder
-from siri.train.sft_demo import make_demo_env, play_demo
+from siri.sft.data import BuildContext, SFTExample, register_builder
+from siri.sft.demo import make_demo_env, play_demo
 
 SOURCE_OFFSET = 500_000  # train seeds the skills are summarized from
 SKILL_DEMO_OFFSET = 250_000  # train seeds of the skill-conditioned demonstrations
@@ -48,7 +48,7 @@ def skills_by_type(ctx: BuildContext) -> dict[str, list[str]]:
     gen = ExtractiveGenerator()
     out = {}
     for task_type, records in _records_by_type(ctx, SOURCE_OFFSET, ctx.cfg.sft.skill_sources).items():
-        result = gen.generate(task_type, env_name, records[: ctx.cfg.siri.mine_k], ctx.cfg.siri.max_skills)
+        result = gen.generate(task_type, env_name, records[: ctx.cfg.sft.summary_k], ctx.cfg.sft.summary_max_skills)
         if result.skills:
             out[task_type] = result.skills
     return out
@@ -100,11 +100,11 @@ def build_summary_examples(ctx: BuildContext) -> list[SFTExample]:
     types = sorted(t for t, recs in by_type.items() if recs)
     for i in range(cfg.sft.summary_examples if types else 0):
         task_type = types[i % len(types)]
-        records = rng.sample(by_type[task_type], min(cfg.siri.mine_k, len(by_type[task_type])))
-        result = gen.generate(task_type, env_name, records, cfg.siri.max_skills)
+        records = rng.sample(by_type[task_type], min(cfg.sft.summary_k, len(by_type[task_type])))
+        result = gen.generate(task_type, env_name, records, cfg.sft.summary_max_skills)
         if not result.skills:
             continue
-        prompt = build_summary_prompt(env_name, task_type, records, cfg.siri.max_skills)
+        prompt = build_summary_prompt(env_name, task_type, records, cfg.sft.summary_max_skills)
         answer = list(ctx.tokenizer.encode("\n".join(result.skills), add_special_tokens=False)) + [eot]
         examples.append(SFTExample(ctx.prompt_ids(prompt), answer, "summary", {"task_type": task_type}))
     return examples

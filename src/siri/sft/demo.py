@@ -29,7 +29,7 @@ from siri.agent.templates import SHOP_SEARCH_MARKER, visible_actions
 from siri.config import Config
 from siri.envs import Env, StepResult, agent_env_name, make_env, make_oracle, oracle_kinds
 from siri.envs.base import EnvError
-from siri.train.sft_data import BuildContext, SFTExample, register_builder
+from siri.sft.data import BuildContext, SFTExample, register_builder
 
 # Offset so the noise stream of run seed s is not the oracle's or the env's stream s.
 _NOISE_SEED_SALT = 7_919

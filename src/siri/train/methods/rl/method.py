@@ -11,12 +11,12 @@ from siri.algos import get_advantage
 from siri.algos.registry import ADVANTAGES, OLD_LOGPROBS, REF_LOGPROBS
 from siri.rollout.types import RolloutBatch
 from siri.train.batch import TrainRow
-from siri.train.methods.base import MethodContext, Prepared, register_method
+from siri.train.methods.base import Method, MethodContext, Prepared
 from siri.train.update import LossPlan
 
 
 def row_arrays(batch: RolloutBatch) -> dict[str, list]:
-    """The step-row fields an advantage estimator reads (ALGORITHMS.md §0)."""
+    """The step-row fields an advantage estimator reads (docs/algorithms.md §0)."""
     rows = batch.rows
     return {
         "group_id": [r.group_id for r in rows],
@@ -28,8 +28,8 @@ def row_arrays(batch: RolloutBatch) -> dict[str, list]:
     }
 
 
-def estimator_options(cfg: Any, estimator: str) -> dict[str, Any]:
-    a = cfg.algo
+def estimator_options(a: Any, estimator: str) -> dict[str, Any]:
+    """The keyword options of estimator `estimator` from an `algo` section (GRPOConfig or a subclass)."""
     if estimator == "grpo":
         return {"mode": a.mode}
     return {
@@ -48,38 +48,39 @@ def rl_plan(cfg: Any) -> LossPlan:
 
 
 def rl_rows(batch: RolloutBatch, advantages: np.ndarray, ref_logprobs) -> list[TrainRow]:
-    """One TrainRow per step row, trained with the prompt it was sampled with."""
+    """One TrainRow per step row, with every prompt view the rollout recorded."""
     out = []
     for i, r in enumerate(batch.rows):
         n = len(r.response_ids)
         fields = {ADVANTAGES: [float(advantages[i])] * n, OLD_LOGPROBS: list(r.behavior_logprobs)}
         if ref_logprobs is not None:
             fields[REF_LOGPROBS] = list(ref_logprobs[i])
-        views = {"sampled": r.prompt_ids}
-        if r.plain_prompt_ids is not None:
-            views["plain"] = r.plain_prompt_ids
-        out.append(TrainRow(views=views, response_ids=list(r.response_ids), fields=fields))
+        out.append(TrainRow(prompts=dict(r.prompts), response_ids=list(r.response_ids), fields=fields))
     return out
 
 
-class AdvantageMethod:
+class Advantages:
+    """An advantage estimator (`grpo` or `gigpo`) with its options from the `algo` section; SIRI and
+    Skill-SD use it too."""
+
+    def __init__(self, algo: Any, estimator: str):
+        self.algo, self.name = algo, estimator
+        self.estimator = get_advantage(estimator)
+
+    def __call__(self, batch: RolloutBatch) -> tuple[np.ndarray, dict[str, float]]:
+        out = self.estimator(row_arrays(batch), **estimator_options(self.algo, self.name))
+        return np.asarray(out.advantages, dtype=np.float64), dict(out.metrics)
+
+
+class AdvantageMethod(Method):
     """GRPO or GiGPO: the estimator named by `algo.name` fills the advantages."""
 
-    def __init__(self, cfg: Any, estimator: str | None = None):
-        self.cfg = cfg
-        self.name = estimator or cfg.algo.name
-        self.estimator = get_advantage(self.name)
-
-    def advantages(self, batch: RolloutBatch) -> tuple[np.ndarray, dict[str, float]]:
-        out = self.estimator(row_arrays(batch), **estimator_options(self.cfg, self.name))
-        return np.asarray(out.advantages, dtype=np.float64), dict(out.metrics)
+    def __init__(self, cfg: Any):
+        super().__init__(cfg)
+        self.advantages = Advantages(cfg.algo, self.name)
 
     def prepare(self, batch: RolloutBatch, ctx: MethodContext) -> Prepared:
         adv, metrics = self.advantages(batch)
         metrics["adv_mean"] = float(adv.mean()) if len(adv) else 0.0
         metrics["adv_abs_mean"] = float(np.abs(adv).mean()) if len(adv) else 0.0
         return Prepared(rl_rows(batch, adv, ctx.ref_logprobs), rl_plan(self.cfg), metrics)
-
-
-register_method("grpo")(AdvantageMethod)
-register_method("gigpo")(AdvantageMethod)

@@ -4,13 +4,13 @@
 scores the student's sampled tokens (token-in, token-out) and the distillation term pulls the student
 toward it. What varies is only *who the teacher is* and *which distillation term* is used:
 
-| algo.name  | teacher (`skill_sd.teacher`)                                   | teacher prompt        |
+| algo.name  | teacher (`algo.teacher`)                                       | teacher prompt        |
 |------------|----------------------------------------------------------------|-----------------------|
 | `skill_sd` | `skills`: the policy copy π_θ̄ (synced every k iterations)      | plain ⊕ library skill |
-| `opd`      | `checkpoint`: a fixed model at `skill_sd.teacher_path`         | plain                 |
+| `opd`      | `checkpoint`: a fixed model at `algo.teacher_path`             | plain                 |
 | `opsd`     | `oracle_plan`: the policy copy π_θ̄                             | plain ⊕ oracle plan   |
 
-`skill_sd.loss` picks the term: `skill_sd` (importance-weighted reverse KL), or the naive baselines
+`algo.loss` picks the term: `skill_sd` (importance-weighted reverse KL), or the naive baselines
 `naive_k3_sd` / `naive_sq_sd`. GRPO alone is `algo.name=grpo`. The presets in configs/ are these
 settings and nothing else.
 
@@ -21,20 +21,19 @@ does not solve. The SD term is a token-mean over the taught tokens of the mini-b
 
 from __future__ import annotations
 
-import functools
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from siri.algos.registry import TEACHER_LOGPROBS
-from siri.rollout.engine import Variant
+from siri.rollout.engine import Variant, VariantFn
 from siri.rollout.types import RolloutBatch
-from siri.train.methods.base import MethodContext, Prepared, register_method, scoring_temperature
-from siri.train.methods.distill_oracle import PlanSource
-from siri.train.methods.distill_skills import SkillSource
-from siri.train.methods.distill_teacher import CheckpointTeacher, PolicyTeacher, teacher_logprobs
-from siri.train.methods.rl import AdvantageMethod, rl_plan, rl_rows
+from siri.train.methods.base import Method, MethodContext, Prepared, scoring_temperature
+from siri.train.methods.distill.oracle import PlanSource
+from siri.train.methods.distill.skills import SkillSource
+from siri.train.methods.distill.teacher import TEACHER, CheckpointTeacher, PolicyTeacher, teacher_logprobs
+from siri.train.methods.rl.method import Advantages, rl_plan, rl_rows
 from siri.train.update import LossPlan
 from siri.utils.errors import UserError
 
@@ -43,19 +42,19 @@ TEACHERS = {"skill_sd": "skills", "opd": "checkpoint", "opsd": "oracle_plan"}
 
 
 def teacher_source(algo_name: str, teacher: str) -> str:
-    """The teacher an algorithm name and `skill_sd.teacher` give; opd / opsd fix theirs."""
+    """The teacher an algorithm name and `algo.teacher` give; opd / opsd fix theirs."""
     implied = TEACHERS[algo_name]
     if teacher == "auto":
         return implied
     if algo_name != "skill_sd" and teacher != implied:
-        raise UserError(f"algo.name={algo_name} uses skill_sd.teacher={implied}, got skill_sd.teacher={teacher}; "
+        raise UserError(f"algo.name={algo_name} uses algo.teacher={implied}, got algo.teacher={teacher}; "
                         f"use algo.name=skill_sd to choose the teacher freely")
     return teacher
 
 
 def distill_plan(cfg: Any) -> LossPlan:
     """GRPO's plan (pg, kl, entropy) plus the distillation term on the taught tokens."""
-    s = cfg.skill_sd
+    s = cfg.algo
     plan = rl_plan(cfg)
     plan.coefs[s.loss] = s.lambda_sd
     plan.mask_fields[s.loss] = SD_MASK
@@ -64,14 +63,14 @@ def distill_plan(cfg: Any) -> LossPlan:
     return plan
 
 
-class DistillMethod:
+class DistillMethod(Method):
     """Skill-SD / OPD / OPSD: see the module docstring."""
 
-    def __init__(self, cfg: Any, name: str | None = None):
-        self.cfg, self.s = cfg, cfg.skill_sd
-        self.name = name or cfg.algo.name
+    def __init__(self, cfg: Any):
+        super().__init__(cfg)
+        self.s = cfg.algo
         self.source = teacher_source(self.name, self.s.teacher)
-        self.rl = AdvantageMethod(cfg, estimator=self.s.advantage)
+        self.advantages = Advantages(cfg.algo, self.s.advantage)
         self.skills = SkillSource(cfg) if self.source == "skills" else None
         self.plans = (PlanSource(cfg.env.name, dict(cfg.env.options), cfg.env.max_steps, self.s.oracle,
                                  self.s.plan_max_actions) if self.source == "oracle_plan" else None)
@@ -80,27 +79,25 @@ class DistillMethod:
         self.group_seed: dict[int, int] = {}
 
     # --- rollout side -----------------------------------------------------------------------
-    def begin_iteration(self, iteration: int):
+    def begin_iteration(self, iteration: int, seeds: Sequence[int]) -> VariantFn | None:
         """The teacher's context per trajectory (the acting prompt stays plain); None for OPD."""
         if self.skills is not None:
             return self.skills.variant_fn(iteration)
         if self.plans is None:
             return None
-        from siri.train.loop import group_seeds  # lazy: the loop imports the methods
-
-        self.group_seed = dict(enumerate(group_seeds(self.cfg.run.seed, iteration, self.cfg.train.groups_per_iter)))
+        self.group_seed = dict(enumerate(int(s) for s in seeds))
         texts = {g: self.plans.text(seed) for g, seed in self.group_seed.items()}
 
         def variant(g: int, i: int, task_type: str) -> Variant:
             text = texts.get(g)
-            return Variant(teacher_skills=(text,)) if text else Variant()
+            return Variant(views={TEACHER: (text,)}) if text else Variant()
 
         return variant
 
     # --- learner side -----------------------------------------------------------------------
     def prepare(self, batch: RolloutBatch, ctx: MethodContext) -> Prepared:
         self._check_seeds(batch)
-        adv, metrics = self.rl.advantages(batch)
+        adv, metrics = self.advantages(batch)
         metrics["phase"] = self.name
         rows = rl_rows(batch, adv, ctx.ref_logprobs)
         t0 = time.perf_counter()
@@ -108,8 +105,7 @@ class DistillMethod:
         for i, row in enumerate(rows):
             n = len(row.response_ids)
             row.fields[SD_MASK] = [1.0 if i in teacher else 0.0] * n
-            if i in teacher:
-                row.fields[TEACHER_LOGPROBS] = teacher[i]
+            row.fields[TEACHER_LOGPROBS] = teacher[i] if i in teacher else [0.0] * n
         metrics.update(self._teacher_metrics(batch, teacher))
         metrics["time/teacher"] = time.perf_counter() - t0
         if self.skills is not None:
@@ -120,7 +116,7 @@ class DistillMethod:
         """Row index -> the teacher's prompt ids, for every row that has a teacher."""
         if self.source == "checkpoint":
             return {i: r.prompt_ids for i, r in enumerate(batch.rows)}
-        return {i: r.skill_prompt_ids for i, r in enumerate(batch.rows) if r.skill_prompt_ids is not None}
+        return {i: r.prompts[TEACHER] for i, r in enumerate(batch.rows) if TEACHER in r.prompts}
 
     def _teacher_logprobs(self, batch: RolloutBatch, ctx: MethodContext) -> dict[int, list[float]]:
         # The teacher is fetched every iteration, taught rows or not, so syncs keep their schedule.
@@ -157,9 +153,11 @@ class DistillMethod:
             out.update(self.skills.mine(batch, ctx.model, ctx.tokenizer, ctx.iteration))
             out["time/mining"] = time.perf_counter() - t0
             out.update({f"library/{k}": float(v) for k, v in self.skills.library.counts().items()})
-        if ctx.run_dir is not None:
-            self.skills.library.save(ctx.run_dir / "skills.jsonl")
         return out
+
+    def end_iteration(self, ctx: MethodContext) -> None:
+        if self.skills is not None and ctx.run_dir is not None:
+            self.skills.library.save(ctx.run_dir / "skills.jsonl")
 
     def _check_seeds(self, batch: RolloutBatch) -> None:
         """OPSD's plans were drawn for the loop's seeds; a mismatch would give a group the wrong plan."""
@@ -180,7 +178,4 @@ class DistillMethod:
             self.skills.load_state_dict(state["skills"])
 
 
-for _name in TEACHERS:
-    register_method(_name)(functools.partial(DistillMethod, name=_name))
-
-__all__ = ["DistillMethod", "SD_MASK", "TEACHERS", "distill_plan", "teacher_source"]
+__all__ = ["DistillMethod", "SD_MASK", "TEACHER", "TEACHERS", "distill_plan", "teacher_source"]

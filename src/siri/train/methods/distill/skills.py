@@ -3,7 +3,7 @@
 - **Retrieval**: at the start of an iteration each episode group draws one arm of its task type from
   the `SkillLibrary` (UCB1, or greedy); that structured skill conditions the *teacher* of every
   trajectory of the group. The student acts under the plain prompt throughout.
-- **Arm rewards** (one pull per group taught), `skill_sd.arm_reward`:
+- **Arm rewards** (one pull per group taught), `algo.arm_reward`:
   - `group_return` (the spec's rule, the default): the mean group-normalized return of the
     trajectories the arm taught. Caveat, stated plainly: the student acts under the plain prompt, so
     the skill cannot change this iteration's returns, and since one arm teaches every trajectory of
@@ -40,6 +40,7 @@ from siri.rollout.engine import Variant
 from siri.rollout.types import RolloutBatch, Trajectory
 from siri.skills import SkillLibrary, arm_rewards, source_ids
 from siri.skills.generators import generator_from_settings
+from siri.train.methods.distill.teacher import TEACHER
 
 
 def pick_trajectories(trajs: Sequence[Trajectory], k: int) -> list[Trajectory]:
@@ -70,7 +71,7 @@ class SkillSource:
     """Owns the library and the generator; picks the teacher's skill per group and learns from it."""
 
     def __init__(self, cfg: Any):
-        self.cfg, self.s = cfg, cfg.skill_sd
+        self.cfg, self.s = cfg, cfg.algo
         self.library = SkillLibrary(ucb_c=self.s.ucb_c, max_per_type=self.s.max_skills_per_type)
         self.group_arm: dict[int, str | None] = {}
         self._generator: Any = None
@@ -87,7 +88,7 @@ class SkillSource:
                 arm = self.library.select(task_type, rng, mode=self.s.selection, c=self.s.ucb_c)
                 self.group_arm[g] = arm.id if arm is not None else None
             arm_id = self.group_arm[g]
-            return Variant() if arm_id is None else Variant(teacher_skills=self.library.structured(arm_id))
+            return Variant() if arm_id is None else Variant(views={TEACHER: self.library.structured(arm_id)})
 
         return variant
 

@@ -24,6 +24,8 @@ from siri.policy.scoring import score
 from siri.skills.self_generator import frozen_copy
 from siri.utils.errors import UserError
 
+TEACHER = "teacher"  # the prompt view the teacher scores the student's tokens under (a rollout view)
+
 
 def teacher_logprobs(model: torch.nn.Module, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]],
                      temperature: float, batch_size: int) -> list[list[float]]:
@@ -76,7 +78,7 @@ class CheckpointTeacher:
 
     def __init__(self, path: str | None, dtype: str):
         if not path:
-            raise UserError("skill_sd.teacher=checkpoint (OPD) needs skill_sd.teacher_path: the teacher model's "
+            raise UserError("algo.teacher=checkpoint (OPD) needs algo.teacher_path: the teacher model's "
                             "directory or hub id")
         self.path, self.dtype = path, dtype
         self._model: torch.nn.Module | None = None

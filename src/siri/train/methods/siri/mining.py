@@ -10,7 +10,7 @@ from typing import Any
 from siri.envs import agent_env_name
 from siri.skills import SkillBank
 from siri.skills.generators import generator_from_settings
-from siri.train.methods.siri_phases import SuccessBuffer
+from siri.train.methods.siri.phases import SuccessBuffer
 
 
 def bank_from_config(s: Any) -> SkillBank:
@@ -22,7 +22,7 @@ class Miner:
     """Owns the skill bank and the generator; `mine` runs one round over every task type."""
 
     def __init__(self, cfg: Any):
-        self.cfg, self.s = cfg, cfg.siri
+        self.cfg, self.s = cfg, cfg.algo
         self.bank = bank_from_config(self.s)
         self._generator = None
         self.gen_calls = 0  # the self generator seeds call i with seed + i: kept across resumes

@@ -46,7 +46,7 @@ class PlanSource:
                  max_actions: int, split: str = "train"):
         kinds = oracle_kinds(env_name)
         if kind is not None and kind not in kinds:
-            raise UserError(f"skill_sd.oracle: unknown oracle {kind!r} for {env_name}; allowed: {', '.join(kinds)}")
+            raise UserError(f"algo.oracle: unknown oracle {kind!r} for {env_name}; allowed: {', '.join(kinds)}")
         self.env = make_env(env_name, split=split, max_steps=max_steps, **env_options)
         self.kind, self.max_actions = kind, max_actions
         self._cache: dict[int, str | None] = {}

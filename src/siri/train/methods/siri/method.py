@@ -11,32 +11,32 @@ of the skill arm's action tokens, scored by the trainer under the plain prompt.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from siri.agent import EpisodeRecord
 from siri.algos.losses import internalization_weights
-from siri.algos.registry import INT_WEIGHTS, RESPONSE_MASK
-from siri.rollout.engine import Variant
+from siri.algos.registry import INT_WEIGHTS
+from siri.rollout.engine import Variant, VariantFn
 from siri.rollout.types import RolloutBatch
-from siri.train.methods.base import MethodContext, Prepared, register_method
-from siri.train.methods.rl import AdvantageMethod, rl_plan, rl_rows
-from siri.train.methods.siri_mining import Miner
+from siri.train.methods.base import Method, MethodContext, Prepared
+from siri.train.methods.rl.method import Advantages, rl_plan, rl_rows
+from siri.train.methods.siri.mining import Miner
 from siri.skills.validation import split_arms, treatment_effect
-from siri.train.methods.siri_phases import PhaseState, SuccessBuffer, advance_phase, lambda_at
+from siri.train.methods.siri.phases import PhaseState, SuccessBuffer, advance_phase, lambda_at
 
 RL_MASK = "rl_mask"
 INT_MASK = "int_mask"
+SKILL_ID = "skill_id"  # the trajectory's meta key: the skill its prompt carried (skill arm), if any
 
 
-class SiriMethod:
-    name = "siri"
-
+class SiriMethod(Method):
     def __init__(self, cfg: Any):
-        self.cfg, self.s = cfg, cfg.siri
-        self.gigpo = AdvantageMethod(cfg, estimator="gigpo")
+        super().__init__(cfg)
+        self.s = cfg.algo
+        self.gigpo = Advantages(cfg.algo, "gigpo")
         self.phase = PhaseState()
         self.buffer = SuccessBuffer(self.s.buffer_per_type)
         self.miner = Miner(cfg)
@@ -44,7 +44,7 @@ class SiriMethod:
         self._group_skill: dict[int, str | None] = {}
 
     # --- rollout side -----------------------------------------------------------------------
-    def begin_iteration(self, iteration: int):
+    def begin_iteration(self, iteration: int, seeds: Sequence[int]) -> VariantFn:
         """Advance the phase machine; return the variant of each trajectory: plain, or the group's
         selected skill for the skill arm (Phases 1–2)."""
         self.phase = advance_phase(self.phase, iteration, len(self.buffer), self.bank_has_internalizable(), self.s)
@@ -62,7 +62,7 @@ class SiriMethod:
             skill_id = self._group_skill[g]
             if skill_id is None:
                 return Variant()
-            return Variant(skill_id=skill_id, skills=(self.bank.get(skill_id).text,))
+            return Variant(skills=(self.bank.get(skill_id).text,), views={"plain": None}, meta={SKILL_ID: skill_id})
 
         return variant
 
@@ -77,7 +77,7 @@ class SiriMethod:
         self._fill_buffer(batch)
         if self.phase.phase >= 1 and (it - (self.phase.phase1_start or 0)) % self.s.mine_every == 0:
             metrics.update(self.miner.mine(self.buffer, ctx, it))
-        adv, adv_metrics = self.gigpo.advantages(batch)
+        adv, adv_metrics = self.gigpo(batch)
         metrics.update(adv_metrics)
         rows = rl_rows(batch, adv, ctx.ref_logprobs)
         lam = lambda_at(it, self.phase.phase2_start, self.s.lambda_max, self.s.k_ramp)
@@ -90,9 +90,15 @@ class SiriMethod:
         metrics.update({"int/lambda": lam, "int/tokens": float(n_int), "buffer/successes": float(len(self.buffer))})
         metrics.update({f"bank/{k}": float(v) for k, v in self.bank.counts().items()})
         metrics["bank/dropped_over_cap"] = float(self.bank.n_over_cap)
+        return Prepared(rows, plan, metrics)
+
+    def end_iteration(self, ctx: MethodContext) -> None:
         if ctx.run_dir is not None:
             self.bank.save(ctx.run_dir / "skills.jsonl")
-        return Prepared(rows, plan, metrics)
+
+    def status(self, row: Mapping[str, Any]) -> list[str]:
+        keys = (("bank/size", "bank"), ("bank/active", "active"), ("update/internalization/loss", "L_int"))
+        return [f"{label} {row[key]:.3g}" for key, label in keys if key in row]
 
     def _validate(self, batch: RolloutBatch, it: int) -> dict[str, float]:
         """Paired validation: Δ_g per split group updates U(z) and n(z); the bank rules then promote or
@@ -100,13 +106,13 @@ class SiriMethod:
         arms: dict[int, dict[str, list]] = {}
         for tr in batch.trajectories:
             arms.setdefault(tr.group_id, {"plain": [], "skill": [], "skill_id": []})
-            key = "skill" if tr.skill_id is not None else "plain"
+            key = "skill" if tr.meta.get(SKILL_ID) is not None else "plain"
             arms[tr.group_id][key].append(tr)
         deltas, skill_wins, plain_wins, evaluated = [], [], [], []
         for g, a in sorted(arms.items()):
             if not a["skill"] or not a["plain"]:
                 continue
-            skill_id = a["skill"][0].skill_id
+            skill_id = a["skill"][0].meta[SKILL_ID]
             sk_r = [t.total_reward for t in a["skill"]]
             pl_r = [t.total_reward for t in a["plain"]]
             delta, skill_mean, plain_mean = treatment_effect(sk_r, pl_r)
@@ -125,17 +131,22 @@ class SiriMethod:
 
     def _fill_buffer(self, batch: RolloutBatch) -> None:
         for tr in batch.trajectories:
-            if tr.won and tr.skill_id is None:
+            if tr.won and tr.meta.get(SKILL_ID) is None:
                 self.buffer.add(tr.task_type, EpisodeRecord.from_steps(tr.task, tr.steps, True))
 
     def _add_masks(self, batch: RolloutBatch, rows, adv: np.ndarray, fill_int: bool) -> int:
-        """rl_mask (skill-arm rows dropped from RL if configured) and, in Phase 2, the gated weights."""
+        """rl_mask on every row (skill-arm rows dropped from RL if configured) and, in Phase 2, the
+        gated internalization weights on every row (zero off the skill arm's action tokens)."""
         n_int = 0
         for i, (step, row) in enumerate(zip(batch.rows, rows)):
             n = len(step.response_ids)
-            in_rl = step.skill_id is None or self.s.train_skill_arm
+            skill_id = step.meta.get(SKILL_ID)
+            in_rl = skill_id is None or self.s.train_skill_arm
             row.fields[RL_MASK] = [1.0 if in_rl else 0.0] * n
-            if not fill_int or step.skill_id is None:
+            if not fill_int:
+                continue
+            if skill_id is None:
+                row.fields[INT_WEIGHTS] = row.fields[INT_MASK] = [0.0] * n
                 continue
             tokens = torch.zeros(1, n)
             if self.s.int_tokens == "all":
@@ -144,7 +155,7 @@ class SiriMethod:
                 tokens[0, step.action_span[0]:step.action_span[1]] = 1
             w = internalization_weights(
                 torch.tensor([adv[i]], dtype=torch.float32), torch.tensor([True]),
-                torch.tensor([self.bank.internalizable(step.skill_id)]), tokens,
+                torch.tensor([self.bank.internalizable(skill_id)]), tokens,
                 cap=self.s.int_cap, weighting=self.s.int_weighting,
             )[0]
             row.fields[INT_WEIGHTS] = w.tolist()
@@ -167,6 +178,4 @@ class SiriMethod:
         self.bank = self.miner.bank
 
 
-register_method("siri")(SiriMethod)
-
-__all__ = ["SiriMethod", "RL_MASK", "INT_MASK", "RESPONSE_MASK"]
+__all__ = ["SiriMethod", "RL_MASK", "INT_MASK", "SKILL_ID"]

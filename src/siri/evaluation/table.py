@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from siri.train.evaluate import EvalResult
+from siri.evaluation.evaluate import EvalResult
 
 
 def eval_table(result: EvalResult) -> Table:

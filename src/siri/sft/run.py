@@ -1,7 +1,7 @@
 """`run_sft`: the SFT warm start end to end (ARCHITECTURE.md "Models" and "Run directory").
 
 A tiny model cannot follow the agent format out of the box, so the CPU pipeline starts by cloning
-oracle demonstrations (`siri.train.sft_demo`); the result must be competent but far from perfect, so
+oracle demonstrations (`siri.sft.demo`); the result must be competent but far from perfect, so
 that RL and skills have room to show their effect (the shipped configs are tuned for that).
 
 Side effects live here: RUN_DIR/config.yaml (resolved config), RUN_DIR/metrics.jsonl (a data row,
@@ -20,8 +20,8 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from siri.config import Config, save_config
 from siri.policy.loading import configure_threads, load_policy
-from siri.train.sft_data import SFTData, build_examples, check_kinds
-from siri.train.sft_loop import LoopStats, train_sft
+from siri.sft.data import SFTData, build_examples, check_kinds
+from siri.sft.loop import LoopStats, train_sft
 from siri.utils.atomic import atomic_dir, atomic_write_text
 from siri.utils.errors import UserError
 from siri.utils.metrics import MetricsWriter, progress

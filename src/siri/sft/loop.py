@@ -23,7 +23,7 @@ from transformers import PreTrainedModel
 
 from siri.config import SFTConfig
 from siri.policy.scoring import left_pad, response_logprobs
-from siri.train.sft_data import SFTExample
+from siri.sft.data import SFTExample
 
 _BUCKET = 8  # batches per length-sorting window
 

@@ -9,7 +9,8 @@ import torch
 
 from siri.rollout.engine import RolloutEngine, RolloutSettings, Variant, VariantFn
 from siri.rollout.types import RolloutBatch
-from siri.train.stats import mean_interval, success_table, wilson_interval
+from siri.rollout.summary import success_table
+from siri.stats import mean_interval, wilson_interval
 
 
 @dataclass
@@ -76,7 +77,7 @@ def evaluate(model, tokenizer, settings: RolloutSettings, episodes: int, batch_e
     extra = {"variant_fn": variant_fn} if variant_fn is not None else {}
     for start in range(0, episodes, batch_episodes):
         seeds = list(range(start, min(start + batch_episodes, episodes)))
-        part = engine.run(seeds, group_size=1, generator=gen, **extra)
+        part = engine.run(seeds, group_size=1, rng=gen, **extra)
         merged.rows.extend(part.rows)
         merged.trajectories.extend(part.trajectories)
         if on_batch is not None:

@@ -1,7 +1,7 @@
 """SFT examples for the warm start (ARCHITECTURE.md "Models"): (prompt ids, response ids) pairs.
 
 Why a registry of builders: the warm start is behaviour cloning on oracle demonstrations (kind
-`demo`, in `siri.train.sft_demo`), and SIRI later adds more kinds (prompts with a skills block whose
+`demo`, in `siri.sft.demo`), and SIRI later adds more kinds (prompts with a skills block whose
 demonstrated action follows the skill; trajectory -> skill summaries) without touching the trainer:
 
     @register_builder("skill_demo")
@@ -26,7 +26,7 @@ from siri.policy.loading import chat_prompt_ids
 from siri.utils.errors import UserError
 
 # Modules that register the built-in kinds when imported (kept lazy: envs load only when used).
-_BUILTIN_MODULES = ("siri.train.sft_demo", "siri.train.sft_skills")
+_BUILTIN_MODULES = ("siri.sft.demo", "siri.sft.skills")
 
 
 @dataclass(frozen=True)

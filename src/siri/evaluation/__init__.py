@@ -1,0 +1,1 @@
+"""Held-out evaluation of a policy under the plain prompt (or a skill prompt), and its tables."""
