@@ -24,7 +24,7 @@ from siri.envs.household.alfworld_games import (
     our_split,
     task_type_of,
 )
-from siri.envs.household.generator import check_task_types
+from siri.envs.household.layout import check_task_types
 
 WIN_REWARD = 10.0
 _TASK = re.compile(r"Your task is to: (.*?)\.?\s*$", re.S)

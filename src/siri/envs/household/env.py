@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 from siri.envs.base import EnvError, StepResult, check_split
 from siri.envs.household import engine
-from siri.envs.household.generator import check_options, generate
 from siri.envs.household.goals import goal_satisfied, task_sentence
+from siri.envs.household.layout import check_options, generate
 from siri.envs.household.scene import Scene
 
 WIN_REWARD = 10.0

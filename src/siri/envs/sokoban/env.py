@@ -17,7 +17,7 @@
 
 Splits: each split draws from its own seed space (`random.Random("sokoban/<split>/<seed>")`), so a seed
 never means the same draw in two splits. The "unseen" split holds out whole wall layouts: a layout whose
-stable hash (`generator.layout_key`) is 0 modulo 5 is only ever used by "unseen", every other one only by
+stable hash (`levels.layout_key`) is 0 modulo 5 is only ever used by "unseen", every other one only by
 "train" and "eval" (in-distribution, like ALFWorld's valid_seen). Room size and box count are the same.
 """
 
@@ -27,7 +27,7 @@ import random
 from typing import Any
 
 from siri.envs.base import EnvError, StepResult, check_split
-from siri.envs.sokoban.generator import GeneratorConfig, check_config, generate
+from siri.envs.sokoban.levels import LevelConfig, check_config, generate
 from siri.envs.sokoban.room import (
     ACTIONS,
     Level,
@@ -85,7 +85,7 @@ class SokobanEnv:
         self.max_steps = max_steps
         height, width = _dims(dim)
         self.config = check_config(
-            GeneratorConfig(height, width, num_boxes, search_depth, p_change_directions, num_gen_steps)
+            LevelConfig(height, width, num_boxes, search_depth, p_change_directions, num_gen_steps)
         )
         self.fixed_level = self._fixed(level)
         self.level: Level | None = None
