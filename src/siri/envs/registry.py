@@ -1,4 +1,4 @@
-"""The one list of environments: each name's factory, oracles and agent text.
+"""The one list of environments: each name's factory, oracles, agent text and options class.
 
 Configs, the CLI and the agent layer look everything up here by name, so adding an environment is its
 folder `envs/<name>/` plus one entry below (or one `register_env` call from outside the package), and
@@ -8,12 +8,17 @@ imported on first use: listing the names stays cheap and never imports an enviro
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from siri.envs.base import Env, EnvError, Oracle, check_split
 from siri.envs.text import AgentText
+
+# Every factory also takes `split` and `max_steps`; the caller sets them (the phase's split, config
+# `env.max_steps`), so they are not part of `env.options`.
+COMMON_OPTIONS = ("max_steps",)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,8 @@ class EnvEntry:
     - `factory`: `(split=..., max_steps=..., **options) -> Env`.
     - `oracles`: oracle kind -> `(env) -> Oracle`; the first kind is the default.
     - `text`: its `AgentText`, or None with `speaks` naming the environment whose text it uses.
+    - `options`: a dataclass whose fields are the env's options and whose construction checks their
+      values (one-line `EnvError`s); None when the env takes no options.
     - `builtin`: it needs nothing from the user (no game files), so corpora and smoke runs may use it.
     """
 
@@ -30,6 +37,7 @@ class EnvEntry:
     oracles: Mapping[str, Any]
     text: Any = None
     speaks: str | None = None
+    options: Any = None
     builtin: bool = True
 
 
@@ -41,16 +49,19 @@ _ENVS: dict[str, EnvEntry] = {
             "searcher": "siri.envs.household.oracle:SearcherOracle",
         },
         text="siri.envs.household.text:TEXT",
+        options="siri.envs.household.env:HouseholdOptions",
     ),
     "shop": EnvEntry(
         "siri.envs.shop.env:ShopEnv",
         {"planner": "siri.envs.shop.oracle:ShopOracle"},
         text="siri.envs.shop.text:TEXT",
+        options="siri.envs.shop.env:ShopOptions",
     ),
     "sokoban": EnvEntry(
         "siri.envs.sokoban.env:SokobanEnv",
         {"planner": "siri.envs.sokoban.oracle:BFSOracle"},
         text="siri.envs.sokoban.text:TEXT",
+        options="siri.envs.sokoban.env:SokobanOptions",
     ),
     # The real ALFWorld engine on the user's game files (optional extra `siri[alfworld]`).
     "alfworld": EnvEntry(
@@ -60,6 +71,7 @@ _ENVS: dict[str, EnvEntry] = {
             "searcher": "siri.envs.household.oracle:SearcherOracle",
         },
         speaks="household",
+        options="siri.envs.household.alfworld_adapter:ALFWorldOptions",
         builtin=False,
     ),
 }
@@ -79,6 +91,7 @@ def register_env(
     oracles: Mapping[str, Any],
     text: AgentText | str | None = None,
     speaks: str | None = None,
+    options: type | str | None = None,
     builtin: bool = True,
 ) -> EnvEntry:
     """Add environment `name` (see `EnvEntry`); every name-keyed lookup knows it from then on."""
@@ -90,7 +103,7 @@ def register_env(
         raise EnvError(f"environment {name!r} speaks {speaks!r}, which has no text of its own")
     if not oracles:
         raise EnvError(f"environment {name!r} needs at least one oracle")
-    entry = EnvEntry(factory, dict(oracles), text, speaks, builtin)
+    entry = EnvEntry(factory, dict(oracles), text, speaks, options, builtin)
     _ENVS[name] = entry
     return entry
 
@@ -130,10 +143,37 @@ def env_text(name: str) -> AgentText:
     return _load(entry.text)
 
 
+def option_names(name: str) -> list[str]:
+    """The keys `env.options` may hold for `name`, sorted."""
+    cls = _load(env_entry(name).options)
+    return [] if cls is None else sorted(f.name for f in dataclasses.fields(cls))
+
+
+def _check_keys(name: str, options: Mapping[str, Any], allowed: list[str]) -> None:
+    for key in options:
+        if key not in allowed:
+            raise EnvError(f"unknown {name} option {key!r}; allowed: {', '.join(allowed) or '(none)'}")
+
+
+def check_env_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Check `options` for `name` before any work: the keys, then the values (the env's own checks).
+
+    Returns them as a new dict; a bad one raises a one-line `EnvError`.
+    """
+    if not isinstance(options, Mapping):
+        raise EnvError(f"{name} options must be a mapping of option names to values, not {type(options).__name__}")
+    _check_keys(name, options, option_names(name))
+    cls = _load(env_entry(name).options)
+    if cls is not None:
+        cls(**options)
+    return dict(options)
+
+
 def make_env(name: str, split: str = "train", **options: Any) -> Env:
-    """Build environment `name` for `split` with its options (each env validates its own)."""
+    """Build environment `name` for `split` with `max_steps` and its options (each env checks its own)."""
     entry = env_entry(name)
     check_split(split)
+    _check_keys(name, options, sorted([*option_names(name), *COMMON_OPTIONS]))
     return _load(entry.factory)(split=split, **options)
 
 
