@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
@@ -47,12 +48,39 @@ class ModelConfig(Section):
 
 
 class EnvConfig(Section):
-    name: Literal["household", "shop", "sokoban", "alfworld"] = Field(
+    """The environment; its name and options are checked against the registry (`siri.envs.registry`),
+    which is the one list of environments, so a new one needs no edit here."""
+
+    name: str = Field(
         "household", description="alfworld: the real engine on your game files (options.game_files)")
     max_steps: int = Field(50, ge=1, le=1000)
     history: int = Field(2, ge=0, le=50, description="(observation, action) pairs in each prompt")
     think: bool = Field(False, description="require <think></think> before the action")
     options: dict[str, Any] = Field(default_factory=dict, description="environment-specific options")
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        from siri.envs.registry import env_entry
+
+        try:
+            env_entry(name)
+        except ValueError as e:  # EnvError: one line naming the allowed environments
+            raise PydanticCustomError("env_name", str(e)) from None
+        return name
+
+    @field_validator("options")
+    @classmethod
+    def _options_fit_the_env(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        from siri.envs.registry import check_env_options
+
+        if "name" not in info.data:  # a bad name is reported on its own
+            return options
+        try:
+            check_env_options(info.data["name"], options)
+        except ValueError as e:  # EnvError: one line naming the bad option and the allowed ones
+            raise PydanticCustomError("env_options", str(e)) from None
+        return options
 
 
 class SamplingConfig(Section):

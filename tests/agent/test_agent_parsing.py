@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siri.agent import ENV_NAMES, SOKOBAN_NOOP, ParsedAction, fallback_action, has_cjk, parse_response
+from siri.agent import ParsedAction, fallback_action, has_cjk, parse_response
+from siri.envs.registry import agent_env_names
+from siri.envs.sokoban.text import SOKOBAN_NOOP
 from siri.utils.errors import UserError
 
 # ---------------------------------------------------------------- valid responses
@@ -215,7 +217,7 @@ _TEXTS = st.one_of(st.text(), st.lists(_PIECES, max_size=30).map("".join))
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=_TEXTS, env=st.sampled_from(ENV_NAMES), think=st.booleans())
+@given(text=_TEXTS, env=st.sampled_from(agent_env_names()), think=st.booleans())
 def test_parse_response_never_raises_and_is_consistent(text: str, env: str, think: bool) -> None:
     got = parse_response(text, env, think_required=think)
     assert isinstance(got.action, str)

@@ -45,7 +45,7 @@ def test_apply_overrides_does_not_mutate_input():
         ("trian.lr=1", "config error: unknown key 'trian'; allowed: algo, env, eval, model, run, sampling, sft, train"),
         ("run.seed=-1", "config error: run.seed: Input should be greater than or equal to 0 (got -1)"),
         ("sampling.top_p=0", "config error: sampling.top_p: Input should be greater than 0 (got 0)"),
-        ("env.name=chess", "config error: env.name: Input should be 'household', 'shop', 'sokoban' or 'alfworld' (got 'chess')"),
+        ("env.name=chess", "config error: env.name: unknown environment 'chess'; allowed: alfworld, household, shop, sokoban (got 'chess')"),
     ],
 )
 def test_bad_values_fail_with_one_line(override, expected):

@@ -1,8 +1,8 @@
-"""Step prompts: the single entry point the rollout calls each step (ALGORITHMS.md §0, ENVIRONMENTS.md).
+"""Step prompts: the one entry point the rollout calls each step (docs/algorithms.md §0).
 
 The prompt is rebuilt every step from the task, the last `h` (observation, action) pairs and the
 current observation; the full history is never concatenated. The with-skills variant (SIRI's skill
-arm, ALGORITHMS.md §4; Skill-SD's teacher context, §5) inserts a skills block before the progress
+arm, docs/algorithms.md §4; Skill-SD's teacher context, §5) inserts a skills block before the progress
 line, and is otherwise identical to the plain prompt of the same step: SIRI scores its student under
 the plain prompt, Skill-SD its teacher under the skill prompt, so both must come from one call.
 
@@ -16,8 +16,9 @@ from typing import Sequence, Union
 
 from siri.agent.history import DEFAULT_HISTORY_LEN, first_step_number, history_window
 from siri.agent.summary import build_structured_summary_prompt, build_summary_prompt, render_trajectories
-from siri.agent.templates import SKILLS_HEADER, answer_instruction, clean_observation, format_actions, template_for
+from siri.agent.templates import SKILLS_HEADER, answer_instruction, format_actions, text_for
 from siri.agent.types import Pair, StructuredSkill
+from siri.envs.text import AgentText
 
 Skills = Union[Sequence[str], StructuredSkill, str]
 
@@ -48,12 +49,12 @@ def render_skills_block(skills: Skills) -> str:
     return "\n".join([SKILLS_HEADER] + [f"- {s}" for s in lines])
 
 
-def _history_lines(env_name: str, task: str, window: Sequence[Pair], step: int) -> list[str]:
-    sep = template_for(env_name).obs_sep
+def _history_lines(text: AgentText, task: str, window: Sequence[Pair], step: int) -> list[str]:
+    sep = text.obs_sep
     first = first_step_number(step, len(window))
     lines = [f"You have taken {step} step(s). Your last {len(window)} step(s):"]
     for k, (obs, action) in enumerate(window, start=first):
-        lines.append(f"Observation {k}:{sep}{clean_observation(env_name, obs, task)}")
+        lines.append(f"Observation {k}:{sep}{text.clean_observation(obs, task)}")
         lines.append(f"Action {k}: {action}")
     return lines
 
@@ -79,24 +80,24 @@ def build_prompt(
     `skills` (a list of `When ...: ...` texts, or a `StructuredSkill`) gives the with-skills variant;
     None or an empty list gives the plain prompt.
     """
-    tpl = template_for(env_name)
+    text = text_for(env_name)
     step = len(history) if step is None else step
     if step < len(history):
         raise ValueError(f"step={step} but history already holds {len(history)} pairs")
     window = history_window(history, history_len)
-    lines = [tpl.role]
+    lines = [text.role]
     if task:
         lines.append(f"Your task is to: {task}")
     block = render_skills_block(skills) if skills is not None else ""
     if block:
         lines.append(block)
-    current = clean_observation(env_name, observation, task)
+    current = text.clean_observation(observation, task)
     if window:
-        lines += _history_lines(env_name, task, window, step)
-        lines.append(f"You are now at step {step + 1}. Your current observation is:{tpl.obs_sep}{current}")
+        lines += _history_lines(text, task, window, step)
+        lines.append(f"You are now at step {step + 1}. Your current observation is:{text.obs_sep}{current}")
     else:
-        lines.append(f"Your current observation is:{tpl.obs_sep}{current}")
-    lines.append(f"{tpl.actions_label} {format_actions(env_name, admissible)}")
+        lines.append(f"Your current observation is:{text.obs_sep}{current}")
+    lines.append(f"{text.actions_label} {format_actions(env_name, admissible)}")
     lines.append(answer_instruction(think))
     return "\n".join(lines)
 
@@ -115,7 +116,7 @@ def build_plain_and_skill_prompts(
 ) -> tuple[str, str]:
     """`(plain, with_skills)` prompts of the same step: same task, history and observation.
 
-    SIRI trains the student on the plain one (ALGORITHMS.md §4, phase 2); Skill-SD's teacher scores
+    SIRI trains the student on the plain one (docs/algorithms.md §4, phase 2); Skill-SD's teacher scores
     the student's tokens under the skill one (§5). `skills` must render to a non-empty block.
     """
     if not render_skills_block(skills):

@@ -1,18 +1,20 @@
-"""Summarization prompts for skill mining (ALGORITHMS.md §4, SIRI; §5, Skill-SD).
+"""Summarization prompts for skill mining (docs/algorithms.md §4, SIRI; §5, Skill-SD).
 
 SIRI gives a frozen snapshot of the policy up to k successful trajectories of one task type and
 asks for compact condition -> strategy skills, one per line, `When <condition>: <strategy>` (ours).
 Skill-SD gives successes and failures and asks for three sections: success patterns, mistakes to
-avoid, golden workflow. The trajectories are shown compactly (task, outcome, action list; the start
-grid for Sokoban) because tiny models read these prompts too.
+avoid, golden workflow. The trajectories are shown compactly (task, outcome, action list; the first
+observation where the env's text asks for it, Sokoban's start grid) because tiny models read these
+prompts too.
 """
 
 from __future__ import annotations
 
 from typing import Sequence, Union
 
-from siri.agent.templates import template_for
+from siri.agent.templates import text_for
 from siri.agent.types import EpisodeRecord, Pair
+from siri.envs.text import AgentText
 from siri.utils.errors import UserError
 
 Trajectory = Union[EpisodeRecord, Sequence[Pair]]
@@ -34,11 +36,11 @@ def _as_record(trajectory: Trajectory) -> EpisodeRecord:
     return EpisodeRecord.from_steps(task="", steps=list(trajectory), won=True)
 
 
-def _render_one(env_name: str, index: int, record: EpisodeRecord) -> list[str]:
+def _render_one(text: AgentText, index: int, record: EpisodeRecord) -> list[str]:
     outcome = "success" if record.won else "failure"
     head = f"Trajectory {index} ({outcome})"
     lines = [f"{head}: {record.task}" if record.task else head]
-    if env_name == "sokoban" and record.first_observation:
+    if text.show_first_observation and record.first_observation:
         lines.append("Start:\n" + record.first_observation)
     lines.append("Actions: " + (" -> ".join(record.actions) if record.actions else "(none)"))
     return lines
@@ -47,29 +49,29 @@ def _render_one(env_name: str, index: int, record: EpisodeRecord) -> list[str]:
 def render_trajectories(env_name: str, trajectories: Trajectories) -> str:
     """The compact text of a list of trajectories (a `str` is taken as already rendered).
 
-    Each trajectory: `Trajectory i (success|failure): <task>`, then for Sokoban `Start:` and the
-    first grid, then `Actions: a -> b -> c`. Bare lists of (observation, action) pairs count as
-    successes without a task line.
+    Each trajectory: `Trajectory i (success|failure): <task>`, then `Start:` and the first
+    observation where the env's text shows it (Sokoban), then `Actions: a -> b -> c`. Bare lists of
+    (observation, action) pairs count as successes without a task line.
     """
-    template_for(env_name)
+    text = text_for(env_name)
     if isinstance(trajectories, str):
         return trajectories.strip()
     if not trajectories:
         raise ValueError("no trajectories to summarize")
     lines: list[str] = []
     for i, trajectory in enumerate(trajectories, start=1):
-        lines += _render_one(env_name, i, _as_record(trajectory))
+        lines += _render_one(text, i, _as_record(trajectory))
     return "\n".join(lines)
 
 
 def _role(env_name: str) -> str:
-    return template_for(env_name).role
+    return text_for(env_name).role
 
 
 def build_summary_prompt(
     env_name: str, task_type: str, trajectories: Trajectories, max_skills: int = 3
 ) -> str:
-    """SIRI's skill-mining prompt (ALGORITHMS.md §4): successes in, `When ...: ...` lines out."""
+    """SIRI's skill-mining prompt (docs/algorithms.md §4): successes in, `When ...: ...` lines out."""
     _check_count("max_skills", max_skills)
     if not isinstance(trajectories, str):
         records = [_as_record(t) for t in trajectories]
@@ -91,7 +93,7 @@ def build_summary_prompt(
 def build_structured_summary_prompt(
     env_name: str, task_type: str, trajectories: Sequence[EpisodeRecord] | str, max_items: int = 3
 ) -> str:
-    """Skill-SD's summary prompt (ALGORITHMS.md §5): successes and failures in, three sections out.
+    """Skill-SD's summary prompt (docs/algorithms.md §5): successes and failures in, three sections out.
 
     Outcomes matter here, so trajectories must be `EpisodeRecord`s (or already rendered text).
     """

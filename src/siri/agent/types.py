@@ -1,8 +1,9 @@
-"""Plain, typed inputs and outputs of the agent layer (ENVIRONMENTS.md, "Agent interface").
+"""Plain, typed inputs and outputs of the agent layer (docs/environments.md, "Agent interface").
 
 The agent layer works on strings and tuples only: an observation is a `str`, an action is a `str`,
-a history is a sequence of `(observation, action)` pairs. It never imports the env classes, so
-the rollout can feed it from a real environment, a replay file or a test literal alike.
+a history is a sequence of `(observation, action)` pairs. It never imports the env classes (only the
+registry, for each environment's text), so the rollout can feed it from a real environment, a replay
+file or a test literal alike.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from siri.envs.registry import agent_env_names
 from siri.utils.errors import UserError
-
-ENV_NAMES: tuple[str, ...] = ("household", "shop", "sokoban")
 
 # One step of history: the observation the agent saw and the action it sent back.
 Pair = tuple[str, str]
 
 
 def check_env_name(env_name: str) -> str:
-    """Return `env_name` if the agent layer knows it, else raise a one-line `UserError`."""
-    if env_name not in ENV_NAMES:
-        raise UserError(f"unknown environment {env_name!r} for the agent interface; allowed: {', '.join(ENV_NAMES)}")
+    """Return `env_name` if it has a text of its own in the registry, else raise a one-line `UserError`.
+
+    An environment that speaks another's text (alfworld) is named by that one (`agent_env_name`).
+    """
+    allowed = agent_env_names()
+    if env_name not in allowed:
+        raise UserError(f"unknown environment {env_name!r} for the agent interface; allowed: {', '.join(allowed)}")
     return env_name
 
 
@@ -30,10 +34,10 @@ class ParsedAction:
     """What `parse_response` makes of one model response.
 
     `action` is the text to send to the environment (the fallback text when nothing could be
-    extracted), `valid` is the format check the invalid-action penalty reads (ALGORITHMS.md §2),
+    extracted), `valid` is the format check the invalid-action penalty reads (docs/algorithms.md §2),
     `reason` says why it failed (None when valid), and `span` is the `(start, end)` character range
     of the raw text between `<action>` and `</action>` (None when no pair was found), so the rollout
-    can locate the action tokens (ALGORITHMS.md §0, `action_span`).
+    can locate the action tokens (docs/algorithms.md §0, `action_span`).
     """
 
     action: str
@@ -44,7 +48,7 @@ class ParsedAction:
 
 @dataclass(frozen=True)
 class StructuredSkill:
-    """A Skill-SD skill (ALGORITHMS.md §5): success patterns, mistakes to avoid, golden workflow.
+    """A Skill-SD skill (docs/algorithms.md §5): success patterns, mistakes to avoid, golden workflow.
 
     `to_text` renders the same sectioned form that `parse_structured_skill` reads, so a rendered
     skill parses back to itself.
@@ -66,10 +70,10 @@ class StructuredSkill:
 
 @dataclass(frozen=True)
 class EpisodeRecord:
-    """A finished trajectory in the compact form the summarization prompts show (ALGORITHMS.md §4, §5).
+    """A finished trajectory in the compact form the summarization prompts show (docs/algorithms.md §4, §5).
 
     Only the task, the actions and the outcome are kept (tiny models read these prompts);
-    `first_observation` is shown for Sokoban only, where the actions mean nothing without the grid.
+    `first_observation` is shown only where the env's text asks for it (Sokoban's grid).
     """
 
     task: str

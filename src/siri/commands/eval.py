@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from siri.envs.registry import env_names
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -19,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--checkpoint", required=True,
                    help="a model directory, a checkpoint (iter_*/) or a run directory (its latest checkpoint)")
-    p.add_argument("--env", choices=("household", "shop", "sokoban", "alfworld"), help="environment (default: the run's)")
+    p.add_argument("--env", choices=env_names(), help="environment (default: the run's)")
     p.add_argument("--split", choices=("train", "eval", "unseen"), default="eval")
     p.add_argument("--episodes", type=int, default=200)
     p.add_argument("--config", help="YAML config for env/sampling settings (default: the run's, if any)")

@@ -8,7 +8,7 @@ from typing import Callable, TextIO
 
 import yaml
 
-from siri.envs import SPLITS, Env, StepResult, env_names, make_env, make_oracle
+from siri.envs import SPLITS, Env, StepResult, env_names, env_text, make_env, make_oracle
 from siri.envs.base import EnvError
 
 Chooser = Callable[[StepResult], "str | None"]
@@ -43,11 +43,11 @@ def parse_options(items: list[str]) -> dict[str, object]:
     return options
 
 
-def _show(result: StepResult, step: int, out: TextIO) -> None:
+def _show(env: Env, result: StepResult, step: int, out: TextIO) -> None:
     print(f"\n--- step {step} | task: {result.task} [{result.task_type}]", file=out)
     print(result.observation, file=out)
     if not result.done:
-        shown = [a for a in result.admissible_actions if a != "help"]
+        shown = env_text(env.name).visible_actions(result.admissible_actions)  # what the agent is shown
         print(f"\nadmissible: {', '.join(shown)}", file=out)
 
 
@@ -56,7 +56,7 @@ def run_episode(env: Env, first: StepResult, choose: Chooser, out: TextIO | None
     (standard output by default)."""
     out = out or sys.stdout
     result, step, total = first, 0, 0.0
-    _show(result, step, out)
+    _show(env, result, step, out)
     while not result.done:
         action = choose(result)
         if action is None:
@@ -65,7 +65,7 @@ def run_episode(env: Env, first: StepResult, choose: Chooser, out: TextIO | None
         step += 1
         total += result.reward
         print(f"> {action}", file=out)
-        _show(result, step, out)
+        _show(env, result, step, out)
         score = "" if result.task_score is None else f" | score {result.task_score:.3f}"
         print(f"reward {result.reward:+.2f} | return {total:+.2f} | done {result.done}{score}", file=out)
     verdict = "WON" if result.won else "not won"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from siri.agent import build_prompt
-from siri.agent.templates import SHOP_SEARCH_MARKER, visible_actions
+from siri.agent.templates import drawable_actions
 from siri.config import Config
 from siri.envs import Env, StepResult, agent_env_name, make_env, make_oracle, oracle_kinds
 from siri.envs.base import EnvError
@@ -63,7 +63,7 @@ def check_oracle(env_name: str, kind: str) -> None:
 def noise_choices(env_name: str, admissible: Sequence[str]) -> list[str]:
     """Actions a noisy step may draw: those the prompt lists (household hides `help`), minus shop's
     `search[<your query>]` placeholder, which is a prompt marker, not an action."""
-    return [a for a in visible_actions(env_name, admissible) if a != SHOP_SEARCH_MARKER]
+    return drawable_actions(env_name, admissible)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Real adapter: the same Env contract on ALFWorld's own game files, played by ALFWorld's own text engine
-(textworld's PDDL backend with ALFWorld's name demangler) — ENVIRONMENTS.md, "Household" — Real adapter.
+(textworld's PDDL backend with ALFWorld's name demangler) — docs/environments.md, "Household" — Real adapter.
 
-Nothing is translated: the observation, the admissible commands (sorted, `help` included: the agent layer
-hides it) and `won` are the real engine's. The engine matches a command exactly after stripping
+Nothing is translated: the observation, the admissible commands (sorted, `help` included: the household's
+agent text hides it) and `won` are the real engine's. The engine matches a command exactly after stripping
 surrounding spaces; unlike our stand-in it does not lower-case or collapse inner whitespace.
 reward = 10·won; done when won or after `max_steps` steps; stepping after done returns the final state
 again with reward 0 (as `HouseholdEnv` does). `alfworld` is imported only when the first game loads.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -24,7 +25,7 @@ from siri.envs.household.alfworld_games import (
     our_split,
     task_type_of,
 )
-from siri.envs.household.generator import check_task_types
+from siri.envs.household.layout import check_task_types
 
 WIN_REWARD = 10.0
 _TASK = re.compile(r"Your task is to: (.*?)\.?\s*$", re.S)
@@ -50,6 +51,21 @@ def parse_task(intro: str) -> str:
     """The instruction after "Your task is to: ", without its final period."""
     match = _TASK.search(intro)
     return match.group(1).strip() if match else ""
+
+
+@dataclass(frozen=True)
+class ALFWorldOptions:
+    """The adapter's own options (`env.options`); the game files are looked for only when the env is made.
+
+    `split` and `max_steps` are every environment's and set by the caller, so they are not here.
+    """
+
+    game_files: str | os.PathLike | Iterable[str | os.PathLike] | None = None
+    task_types: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.task_types is not None:
+            check_task_types(self.task_types)
 
 
 class ALFWorldAdapterEnv:

@@ -1,5 +1,5 @@
-"""`HouseholdEnv`: the ALFWorld-faithful stand-in behind the Env contract (ENVIRONMENTS.md, "Common
-contract", "Agent interface" and "Household").
+"""`HouseholdEnv`: the ALFWorld-faithful stand-in behind the Env contract (docs/environments.md,
+"Common contract", "Agent interface" and "Household").
 
 - `reset(seed)` generates the scene for (seed, split, size, task types); the observation is the intro.
 - `step(text)` never raises: the text is normalized (strip, lower-case, runs of whitespace -> one
@@ -7,7 +7,7 @@ contract", "Agent interface" and "Household").
   still counts as a step.
 - reward = 10·won; done when won or after `max_steps` steps.
 - Stepping after done is allowed: it changes nothing and returns the final state again with reward 0.
-- `admissible_actions` includes `help`, as the real engine's list does; the agent layer hides it.
+- `admissible_actions` includes `help`, as the real engine's list does; the agent text hides it.
 - info: steps taken, room type, user seed, split, size.
 """
 
@@ -19,8 +19,8 @@ from typing import Any, Sequence
 
 from siri.envs.base import EnvError, StepResult, check_split
 from siri.envs.household import engine
-from siri.envs.household.generator import check_options, generate
 from siri.envs.household.goals import goal_satisfied, task_sentence
+from siri.envs.household.layout import check_options, generate
 from siri.envs.household.scene import Scene
 
 WIN_REWARD = 10.0
@@ -30,6 +30,24 @@ def normalize(action: Any) -> str:
     """Strip, lower-case and collapse whitespace; never raises (non-strings are str()-ed)."""
     text = action if isinstance(action, str) else str(action)
     return " ".join(text.lower().split())
+
+
+@dataclasses.dataclass(frozen=True)
+class HouseholdOptions:
+    """The household's own options (`env.options`), checked on construction with one-line EnvErrors.
+
+    `split` and `max_steps` are every environment's and set by the caller, so they are not here.
+    """
+
+    size: str = "tiny"
+    task_types: Sequence[str] | None = None
+    command_version: str = "0.4"
+
+    def __post_init__(self) -> None:
+        check_options(self.size, self.task_types)
+        if self.command_version not in engine.COMMAND_VERSIONS:
+            allowed = ", ".join(engine.COMMAND_VERSIONS)
+            raise EnvError(f"unknown household command_version {self.command_version!r}; allowed: {allowed}")
 
 
 class HouseholdEnv:
@@ -46,14 +64,12 @@ class HouseholdEnv:
         command_version: str = "0.4",
     ):
         self.split = check_split(split)
+        HouseholdOptions(size, task_types, command_version)
         self.task_types = check_options(size, task_types)
         self.size = size
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise EnvError(f"max_steps must be a positive integer, got {max_steps!r}")
         self.max_steps = max_steps
-        if command_version not in engine.COMMAND_VERSIONS:
-            allowed = ", ".join(engine.COMMAND_VERSIONS)
-            raise EnvError(f"unknown household command_version {command_version!r}; allowed: {allowed}")
         self.command_version = command_version
         self.scene: Scene | None = None
         self.initial_scene: Scene | None = None  # the scene as generated, for exporters and adapters

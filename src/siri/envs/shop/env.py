@@ -1,4 +1,4 @@
-"""The WebShop-faithful shopping environment (ENVIRONMENTS.md, "Shop" and "Common contract").
+"""The WebShop-faithful shopping environment (docs/environments.md, "Shop" and "Common contract").
 
 One episode: a goal instruction, a browser starting on the search page, at most `max_steps` actions.
 `click[buy now]` ends it with WebShop's score R as `task_score`; the learner's reward is 10 when R is
@@ -52,8 +52,23 @@ def _check_int(name: str, value: Any, low: int) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class ShopOptions:
+    """The shop's own options (`env.options`), checked on construction with one-line EnvErrors.
+
+    `split` and `max_steps` are every environment's and set by the caller, so they are not here.
+    """
+
+    num_products: int = 1000
+    catalog_seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_int("num_products", self.num_products, MIN_PRODUCTS)
+        _check_int("catalog_seed", self.catalog_seed, 0)
+
+
 class ShopEnv:
-    """Text shop; see the module docstring. Options: split, max_steps, num_products, catalog_seed."""
+    """Text shop; see the module docstring. Options: split, max_steps, and `ShopOptions`."""
 
     name = "shop"
 
@@ -61,8 +76,7 @@ class ShopEnv:
                  catalog_seed: int = 0):
         self.split = check_split(split)
         self.max_steps = _check_int("max_steps", max_steps, 1)
-        _check_int("num_products", num_products, MIN_PRODUCTS)
-        _check_int("catalog_seed", catalog_seed, 0)
+        ShopOptions(num_products, catalog_seed)
         self.world = shop_world(num_products, catalog_seed)
         if not self.world.pools[split]:
             raise EnvError(f"shop catalogue of {num_products} products has no {split} goals; use more")

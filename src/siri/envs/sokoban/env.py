@@ -1,4 +1,4 @@
-"""The Sokoban text environment (ENVIRONMENTS.md, "Common contract", "Agent interface" and "Sokoban").
+"""The Sokoban text environment (docs/environments.md, "Common contract", "Agent interface" and "Sokoban").
 
 - Observation and anchor: the text grid (`#` wall, `_` floor, `O` target, `X` box, `√` box on target,
   `P` player, `S` player on target), nothing else; the agent layer adds the prompt template.
@@ -17,17 +17,18 @@
 
 Splits: each split draws from its own seed space (`random.Random("sokoban/<split>/<seed>")`), so a seed
 never means the same draw in two splits. The "unseen" split holds out whole wall layouts: a layout whose
-stable hash (`generator.layout_key`) is 0 modulo 5 is only ever used by "unseen", every other one only by
+stable hash (`levels.layout_key`) is 0 modulo 5 is only ever used by "unseen", every other one only by
 "train" and "eval" (in-distribution, like ALFWorld's valid_seen). Room size and box count are the same.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from siri.envs.base import EnvError, StepResult, check_split
-from siri.envs.sokoban.generator import GeneratorConfig, check_config, generate
+from siri.envs.sokoban.levels import LevelConfig, check_config, generate
 from siri.envs.sokoban.room import (
     ACTIONS,
     Level,
@@ -63,6 +64,45 @@ def _dims(dim: Any) -> tuple[int, int]:
     raise EnvError(f"dim must be an int or a (height, width) pair, got {dim!r}")
 
 
+def _fixed(level: Level | str | None) -> Level | None:
+    if level is None:
+        return None
+    if isinstance(level, str):
+        return parse_xsb(level)
+    if isinstance(level, Level):
+        return validate_level(level)
+    raise EnvError(f"level must be a Level, an XSB string or None, got {type(level).__name__}")
+
+
+@dataclass(frozen=True)
+class SokobanOptions:
+    """Sokoban's own options (`env.options`), checked on construction with one-line EnvErrors.
+
+    `split` and `max_steps` are every environment's and set by the caller, so they are not here.
+    `level` fixes one level (a `Level` or an XSB string) for every reset.
+    """
+
+    dim: int | tuple[int, int] = 6
+    num_boxes: int = 1
+    search_depth: int = 30
+    level: Level | str | None = None
+    p_change_directions: float = 0.35
+    num_gen_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        self.level_config()
+        self.fixed_level()
+
+    def level_config(self) -> LevelConfig:
+        height, width = _dims(self.dim)
+        return check_config(
+            LevelConfig(height, width, self.num_boxes, self.search_depth, self.p_change_directions, self.num_gen_steps)
+        )
+
+    def fixed_level(self) -> Level | None:
+        return _fixed(self.level)
+
+
 class SokobanEnv:
     """gym-sokoban's rules behind the project's text contract; see the module docstring."""
 
@@ -83,25 +123,13 @@ class SokobanEnv:
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise EnvError(f"max_steps must be a positive int, got {max_steps!r}")
         self.max_steps = max_steps
-        height, width = _dims(dim)
-        self.config = check_config(
-            GeneratorConfig(height, width, num_boxes, search_depth, p_change_directions, num_gen_steps)
-        )
-        self.fixed_level = self._fixed(level)
+        options = SokobanOptions(dim, num_boxes, search_depth, level, p_change_directions, num_gen_steps)
+        self.config = options.level_config()
+        self.fixed_level = options.fixed_level()
         self.level: Level | None = None
         self.state: State | None = None
         self.steps = 0
         self._on_target = 0
-
-    @staticmethod
-    def _fixed(level: Level | str | None) -> Level | None:
-        if level is None:
-            return None
-        if isinstance(level, str):
-            return parse_xsb(level)
-        if isinstance(level, Level):
-            return validate_level(level)
-        raise EnvError(f"level must be a Level, an XSB string or None, got {type(level).__name__}")
 
     @classmethod
     def from_xsb(cls, text: str, split: str = "train", max_steps: int = 15) -> "SokobanEnv":

@@ -8,7 +8,7 @@ import pytest
 
 from siri.envs.base import EnvError
 from siri.envs.sokoban import SokobanEnv, solve
-from siri.envs.sokoban.generator import GeneratorConfig, layout_key, reverse_play
+from siri.envs.sokoban.levels import LevelConfig, layout_key, reverse_play
 from siri.envs.sokoban.room import Level, Room, boxes_on_target, make_level, render
 
 
@@ -70,7 +70,7 @@ def test_unseen_split_holds_out_whole_layouts():
         keys[split] = set()
         for seed in range(60):
             env.reset(seed)
-            keys[split].add(layout_key(floor_of(env.room), GeneratorConfig()))
+            keys[split].add(layout_key(floor_of(env.room), LevelConfig()))
     assert all(k % 5 == 0 for k in keys["unseen"])
     assert all(k % 5 != 0 for k in keys["train"] | keys["eval"])
     assert not keys["unseen"] & (keys["train"] | keys["eval"])

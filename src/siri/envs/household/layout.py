@@ -1,5 +1,5 @@
-"""Procedural household scenes with a solvable ALFWorld-style task (ENVIRONMENTS.md, "Household" —
-Generator; "Common contract" for determinism and splits).
+"""Procedural household scenes: a task and a room laid out so it can be done (docs/environments.md,
+"Household" — Generator; "Common contract" for determinism and splits).
 
 Order of decisions, all from one local `random.Random`: task type -> room kind -> goal pair (object
 type, target type) allowed in the split -> phrasing -> receptacles (core furniture, what the task needs,

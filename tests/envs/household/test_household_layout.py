@@ -8,7 +8,7 @@ import pytest
 
 from siri.envs.base import EnvError
 from siri.envs.household.catalog import CAN_CONTAIN, LAMP_HOSTS, PRIORS, can_contain
-from siri.envs.household.generator import generate, goal_pairs
+from siri.envs.household.layout import generate, goal_pairs
 from siri.envs.household.rooms import ROOMS, SIZES, TASK_ROOMS
 from siri.envs.household.scene import TASK_TYPES
 from siri.envs.household.splits import internal_seed, is_unseen_pair
@@ -25,7 +25,7 @@ def test_same_seed_same_scene_and_different_seeds_differ():
 
 
 SCRIPT = (
-    "from siri.envs.household.generator import generate\n"
+    "from siri.envs.household.layout import generate\n"
     "print([repr(generate(s, 'train', 'small')) for s in range(30)])"
 )
 

@@ -1,6 +1,6 @@
 """Procedural Sokoban rooms by reverse play, after gym-sokoban 0.0.6's `room_utils.generate_room`
-(ENVIRONMENTS.md, "Sokoban": "rooms by reverse play from a solved state with a bounded search depth and a
-local RNG").
+(docs/environments.md, "Sokoban": "rooms by reverse play from a solved state with a bounded search depth
+and a local RNG").
 
 The procedure, step by step as in gym-sokoban:
 1. topology: a random walk of `num_gen_steps` steps (default int(1.7 * (height + width))) over the
@@ -52,7 +52,7 @@ MAX_ROOM_DRAWS = 1_000
 
 
 @dataclass(frozen=True)
-class GeneratorConfig:
+class LevelConfig:
     """How rooms are drawn; `num_gen_steps=None` means gym-sokoban's int(1.7 * (height + width))."""
 
     height: int = 6
@@ -68,7 +68,7 @@ class GeneratorConfig:
         return int(1.7 * (self.height + self.width))
 
 
-def check_config(cfg: GeneratorConfig) -> GeneratorConfig:
+def check_config(cfg: LevelConfig) -> LevelConfig:
     """Reject settings the generator cannot honour, naming the allowed range."""
     if not (5 <= cfg.height <= 30 and 5 <= cfg.width <= 30):
         raise EnvError(f"room size must be between 5 and 30 on each side, got {cfg.height}x{cfg.width}")
@@ -87,7 +87,7 @@ def check_config(cfg: GeneratorConfig) -> GeneratorConfig:
     return cfg
 
 
-def topology(rng: random.Random, cfg: GeneratorConfig) -> frozenset[Pos]:
+def topology(rng: random.Random, cfg: LevelConfig) -> frozenset[Pos]:
     """Step 1: the floor cells carved by gym-sokoban's masked random walk (border excluded)."""
     h, w = cfg.height, cfg.width
     direction = rng.choice(_WALK_DIRECTIONS)
@@ -102,7 +102,7 @@ def topology(rng: random.Random, cfg: GeneratorConfig) -> frozenset[Pos]:
     return frozenset((r, c) for r, c in floor if 0 < r < h - 1 and 0 < c < w - 1)
 
 
-def layout_key(floor: frozenset[Pos], cfg: GeneratorConfig) -> int:
+def layout_key(floor: frozenset[Pos], cfg: LevelConfig) -> int:
     """A stable hash of a wall layout, used to hold whole layouts out for the unseen split."""
     text = "\n".join(
         "".join("_" if (r, c) in floor else "#" for c in range(cfg.width)) for r in range(cfg.height)
@@ -185,7 +185,7 @@ def reverse_play(room: Room, player: Pos, search_depth: int) -> tuple[State, int
 
 
 def generate(
-    rng: random.Random, cfg: GeneratorConfig, accept_layout: Callable[[int], bool] = lambda key: True
+    rng: random.Random, cfg: LevelConfig, accept_layout: Callable[[int], bool] = lambda key: True
 ) -> Level:
     """A solvable level drawn with `rng`; `accept_layout(layout_key)` filters wall layouts (splits)."""
     for _ in range(MAX_ROOM_DRAWS):
