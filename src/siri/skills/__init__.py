@@ -1,6 +1,6 @@
-"""The skill layer (ALGORITHMS.md §4 SIRI, §5 Skill-SD): bank, library, retrieval, generators, serving.
+"""The skill layer (ALGORITHMS.md §4 SIRI, §5 Skill-SD): bank, library, retrieval, generators.
 
-Importing this package does not import torch; `siri.skills.self_generator` and `siri.skills.serve` do.
+Importing this package does not import torch; `siri.skills.self_generator` does.
 """
 
 from siri.skills.bank import SkillBank, next_state

@@ -1,4 +1,4 @@
-"""An OpenAI-compatible chat endpoint for a policy (`siri serve`; ALGORITHMS.md §4 `external` generator).
+"""An OpenAI-compatible chat endpoint for a policy (`siri serve`; docs/algorithms.md §4 `external` generator).
 
 Why: the `external` skill generator talks to any OpenAI-compatible server, and a trained policy is
 deployed the same way (plain prompts: the client sends the step prompt as the user message). Stdlib
