@@ -1,6 +1,8 @@
-"""The skill layer (ALGORITHMS.md §4 SIRI, §5 Skill-SD): bank, library, retrieval, generators.
+"""The skill layer (docs/algorithms.md §4 SIRI, §5 Skill-SD): the store, retrieval, generators.
 
-Importing this package does not import torch; `siri.skills.self_generator` does.
+One store (`SkillStore`) under two rule sets: SIRI's validation rules (`SkillBank`) and Skill-SD's
+bandit rules (`SkillLibrary`). Importing this package does not import torch;
+`siri.skills.self_generator` does.
 """
 
 from siri.skills.bank import SkillBank, next_state
@@ -16,6 +18,7 @@ from siri.skills.generators import (
 from siri.skills.library import SkillLibrary, arm_rewards, normalized_returns
 from siri.skills.records import GENERATORS, KINDS, STATES, Skill, read_skills, write_skills
 from siri.skills.retrieval import SELECTION_MODES, choose, greedy_scores, ucb_scores
+from siri.skills.store import SkillStore
 from siri.skills.validation import split_arms, treatment_effect
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "SkillBank",
     "SkillGenerator",
     "SkillLibrary",
+    "SkillStore",
     "StructuredResult",
     "arm_rewards",
     "choose",
