@@ -2,13 +2,14 @@
 
 One store (`SkillStore`) under two rule sets: SIRI's validation rules (`SkillBank`) and Skill-SD's
 bandit rules (`SkillLibrary`). Importing this package does not import torch;
-`siri.skills.self_generator` does.
+`siri.skills.generators.self` does.
 """
 
 from siri.skills.bank import SkillBank, next_state
 from siri.skills.generators import (
     GENERATOR_KINDS,
     GenerationResult,
+    GeneratorHandle,
     SkillGenerator,
     StructuredResult,
     make_generator,
@@ -25,6 +26,7 @@ __all__ = [
     "GENERATORS",
     "GENERATOR_KINDS",
     "GenerationResult",
+    "GeneratorHandle",
     "KINDS",
     "SELECTION_MODES",
     "STATES",
