@@ -23,7 +23,7 @@ from siri.agent import EpisodeRecord
 from siri.config import load_config
 from siri.envs import agent_env_name
 from siri.skills import SkillBank
-from siri.skills.extractive import ExtractiveGenerator
+from siri.skills.generators.extractive import ExtractiveGenerator
 from siri.sft.demo import make_demo_env, play_demo
 
 

@@ -1,4 +1,4 @@
-"""The `external` generator over real HTTP on localhost (ALGORITHMS.md §4): round trip, retries, errors."""
+"""The `external` generator over real HTTP on localhost (docs/algorithms.md §4): round trip, retries, errors."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import time
 import pytest
 
 from siri.agent import EpisodeRecord, build_structured_summary_prompt, build_summary_prompt, parse_skill_line
+from siri.policy.serve import start_server
 from siri.skills import make_generator
-from siri.skills.external import ExternalGenerator
-from siri.skills.http_client import chat_completion, post_json
-from siri.skills.serve import start_server
+from siri.skills.generators.external import ExternalGenerator
+from siri.skills.generators.http_client import chat_completion, post_json
 from siri.utils.errors import UserError
 
 TT = "pick_clean_then_place_in_recep"

@@ -1,11 +1,11 @@
-"""The extractive generator (ALGORITHMS.md §4, ours): deterministic, from demonstrated tasks and actions only."""
+"""The extractive generator (docs/algorithms.md §4, ours): deterministic, from demonstrated tasks and actions only."""
 
 from __future__ import annotations
 
 from siri.agent import EpisodeRecord, parse_skill_line
 from siri.rollout.types import Trajectory
 from siri.skills import GenerationResult, make_generator, source_ids
-from siri.skills.extractive import ExtractiveGenerator, action_verb, verb_pattern
+from siri.skills.generators.extractive import ExtractiveGenerator, action_verb, verb_pattern
 
 TT = "pick_clean_then_place_in_recep"
 CLEAN_1 = EpisodeRecord(

@@ -1,4 +1,4 @@
-"""The `self` generator (ALGORITHMS.md §4): a frozen snapshot of the policy summarizes; bad output is counted."""
+"""The `self` generator (docs/algorithms.md §4): a frozen snapshot of the policy summarizes; bad output is counted."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from siri.agent import EpisodeRecord, build_summary_prompt, parse_skill_line
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
 from siri.policy.sampling import sample
 from siri.skills import GenerationResult, StructuredResult, make_generator
-from siri.skills.self_generator import SelfGenerator, frozen_copy
+from siri.skills.generators.self import SelfGenerator, frozen_copy
 
 TT = "pick_clean_then_place_in_recep"
 WIN = EpisodeRecord("put a clean mug in coffeemachine", ("go to sinkbasin 1", "take mug 1 from sinkbasin 1"), True)

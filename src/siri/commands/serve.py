@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from siri.commands.eval import resolve_model_dir
     from siri.policy.loading import load_policy
-    from siri.skills.serve import start_server
+    from siri.policy.serve import start_server
     from siri.utils.errors import UserError
 
     if not 0 <= args.port <= 65535:

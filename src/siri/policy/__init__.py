@@ -1,6 +1,7 @@
-"""The policy layer: model + tokenizer loading, offline tiny presets, batched sampling and scoring.
+"""The policy layer: model + tokenizer loading, offline tiny presets, batched sampling and scoring,
+and serving a policy over an OpenAI-compatible endpoint (`siri.policy.serve`, for `siri serve`).
 
-ARCHITECTURE.md "Models" and ALGORITHMS.md §0 (token-in, token-out; behaviour log-probs).
+docs/architecture.md "Models" and docs/algorithms.md §0 (token-in, token-out; behaviour log-probs).
 """
 
 from siri.policy.loading import chat_prompt_ids, eos_token_ids, load_policy, prepare_tokenizer

@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from siri.agent import EpisodeRecord, build_prompt, build_summary_prompt
 from siri.envs import agent_env_name
-from siri.skills.extractive import ExtractiveGenerator
+from siri.skills.generators.extractive import ExtractiveGenerator
 from siri.sft.data import BuildContext, SFTExample, register_builder
 from siri.sft.demo import make_demo_env, play_demo
 

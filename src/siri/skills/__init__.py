@@ -1,12 +1,15 @@
-"""The skill layer (ALGORITHMS.md §4 SIRI, §5 Skill-SD): bank, library, retrieval, generators, serving.
+"""The skill layer (docs/algorithms.md §4 SIRI, §5 Skill-SD): the store, retrieval, generators.
 
-Importing this package does not import torch; `siri.skills.self_generator` and `siri.skills.serve` do.
+One store (`SkillStore`) under two rule sets: SIRI's validation rules (`SkillBank`) and Skill-SD's
+bandit rules (`SkillLibrary`). Importing this package does not import torch;
+`siri.skills.generators.self` does.
 """
 
 from siri.skills.bank import SkillBank, next_state
 from siri.skills.generators import (
     GENERATOR_KINDS,
     GenerationResult,
+    GeneratorHandle,
     SkillGenerator,
     StructuredResult,
     make_generator,
@@ -16,12 +19,14 @@ from siri.skills.generators import (
 from siri.skills.library import SkillLibrary, arm_rewards, normalized_returns
 from siri.skills.records import GENERATORS, KINDS, STATES, Skill, read_skills, write_skills
 from siri.skills.retrieval import SELECTION_MODES, choose, greedy_scores, ucb_scores
+from siri.skills.store import SkillStore
 from siri.skills.validation import split_arms, treatment_effect
 
 __all__ = [
     "GENERATORS",
     "GENERATOR_KINDS",
     "GenerationResult",
+    "GeneratorHandle",
     "KINDS",
     "SELECTION_MODES",
     "STATES",
@@ -29,6 +34,7 @@ __all__ = [
     "SkillBank",
     "SkillGenerator",
     "SkillLibrary",
+    "SkillStore",
     "StructuredResult",
     "arm_rewards",
     "choose",

@@ -1,6 +1,6 @@
-"""One skill and its history, and the JSONL file a person can read (ALGORITHMS.md §4 "Bank rules").
+"""One skill and its history, and the JSONL file a person can read (docs/algorithms.md §4 "Bank rules").
 
-The bank file (`runs/<name>/skills.jsonl`, ARCHITECTURE.md "Run directory") holds one skill per line,
+The bank file (`runs/<name>/skills.jsonl`, docs/architecture.md "Run directory") holds one skill per line,
 keys sorted, UTF-8 kept as is. SIRI skills (`kind: "siri"`) and Skill-SD structured skills
 (`kind: "structured"`, which add a `structured` object) share the same keys, so `siri skills` and the
 report plots read both:

@@ -1,4 +1,4 @@
-"""Choosing one skill among several of a task type (ALGORITHMS.md §4 "Retrieval (ours)", §5 bandit).
+"""Choosing one skill among several of a task type (docs/algorithms.md §4 "Retrieval (ours)", §5 bandit).
 
 Pure functions over `(value, count)` pairs so that SIRI's bank (value = utility U(z), count = n(z))
 and Skill-SD's library (value = mean arm reward, count = pulls) share one rule.

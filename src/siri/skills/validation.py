@@ -1,4 +1,4 @@
-"""Paired validation statistics (ALGORITHMS.md §4, Phase 1): the two arms of a group and Δ_g.
+"""Paired validation statistics (docs/algorithms.md §4, Phase 1): the two arms of a group and Δ_g.
 
 In a group whose task type has a skill to test, the N rollouts of one initial state are split into a
 plain arm and a skill arm of N/2 each; the group's treatment effect is

@@ -1,4 +1,4 @@
-"""Skill-SD's skill side (ALGORITHMS.md §5): the library, its UCB bandit, and skill generation.
+"""Skill-SD's skill side (docs/algorithms.md §5): the library, its UCB bandit, and skill generation.
 
 - **Retrieval**: at the start of an iteration each episode group draws one arm of its task type from
   the `SkillLibrary` (UCB1, or greedy); that structured skill conditions the *teacher* of every
@@ -39,7 +39,7 @@ from siri.envs import agent_env_name
 from siri.rollout.engine import Variant
 from siri.rollout.types import RolloutBatch, Trajectory
 from siri.skills import SkillLibrary, arm_rewards, source_ids
-from siri.skills.generators import generator_from_settings
+from siri.skills.generators import GeneratorHandle
 from siri.train.methods.distill.teacher import TEACHER
 
 
@@ -74,8 +74,7 @@ class SkillSource:
         self.cfg, self.s = cfg, cfg.algo
         self.library = SkillLibrary(ucb_c=self.s.ucb_c, max_per_type=self.s.max_skills_per_type)
         self.group_arm: dict[int, str | None] = {}
-        self._generator: Any = None
-        self._gen_calls = 0
+        self.generator = GeneratorHandle(self.s, seed=cfg.run.seed)  # its call count is kept across resumes
 
     # --- rollout side -----------------------------------------------------------------------
     def variant_fn(self, iteration: int):
@@ -115,24 +114,14 @@ class SkillSource:
             out["library/arm_reward_mean"] = float(np.mean(rewards))
         return out
 
-    def generator(self, model: Any, tokenizer: Any) -> Any:
-        if self._generator is None:
-            self._generator = generator_from_settings(self.s, model=model, tokenizer=tokenizer,
-                                                      seed=self.cfg.run.seed)
-            if hasattr(self._generator, "calls"):
-                self._generator.calls = self._gen_calls
-        return self._generator
-
     def mine(self, batch: RolloutBatch, model: Any, tokenizer: Any, iteration: int) -> dict[str, float]:
         """One generation round over the task types of this rollout (see the module docstring)."""
-        gen = self.generator(model, tokenizer)
         env_name = agent_env_name(self.cfg.env.name)
         by_type: dict[str, list[Trajectory]] = {}
         for tr in batch.trajectories:
             by_type.setdefault(tr.task_type, []).append(tr)
         added = rejected = malformed = errors = 0
-        if hasattr(gen, "snapshot"):
-            gen.snapshot()  # one frozen copy of the current policy for the whole round
+        gen = self.generator.start_round(model, tokenizer)  # one frozen copy of the policy for the round
         try:
             for task_type in sorted(by_type):
                 chosen = pick_trajectories(by_type[task_type], self.s.mine_k)
@@ -148,9 +137,7 @@ class SkillSource:
                                        iteration=iteration)
                 added, rejected = added + (arm is not None), rejected + (arm is None)  # duplicate or full
         finally:
-            if hasattr(gen, "release"):
-                gen.release()
-            self._gen_calls = int(getattr(gen, "calls", 0))
+            self.generator.end_round()
         return {"mine/rounds": 1.0, "mine/added": float(added), "mine/rejected": float(rejected),
                 "mine/malformed": float(malformed), "mine/errors": float(errors)}
 
@@ -159,8 +146,8 @@ class SkillSource:
 
     # --- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"library": self.library.state_dict(), "gen_calls": self._gen_calls}
+        return {"library": self.library.state_dict(), "gen_calls": self.generator.calls}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.library = SkillLibrary.from_state_dict(state["library"])
-        self._gen_calls = int(state.get("gen_calls", 0))
+        self.generator.calls = int(state.get("gen_calls", 0))

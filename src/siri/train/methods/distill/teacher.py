@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import torch
 
 from siri.policy.scoring import score
-from siri.skills.self_generator import frozen_copy
+from siri.skills.generators.self import frozen_copy
 from siri.utils.errors import UserError
 
 TEACHER = "teacher"  # the prompt view the teacher scores the student's tokens under (a rollout view)

@@ -166,7 +166,7 @@ class SiriMethod(Method):
     # --- checkpoints ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"phase": vars(self.phase), "buffer": self.buffer.state_dict(), "bank": self.bank.state_dict(),
-                "gen_calls": self.miner.gen_calls}
+                "gen_calls": self.miner.generator.calls}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if not state:
@@ -174,7 +174,7 @@ class SiriMethod(Method):
         self.phase = PhaseState(**state["phase"])
         self.buffer.load_state_dict(state["buffer"])
         self.miner.load_bank_state(state["bank"])
-        self.miner.gen_calls = int(state.get("gen_calls", 0))
+        self.miner.generator.calls = int(state.get("gen_calls", 0))
         self.bank = self.miner.bank
 
 

@@ -1,4 +1,4 @@
-"""SIRI Phase 1 mining (ALGORITHMS.md §4): every I_mine iterations the configured generator (by
+"""SIRI Phase 1 mining (docs/algorithms.md §4): every I_mine iterations the configured generator (by
 default a frozen snapshot of the current policy) summarizes up to k successful trajectories of each
 task type into candidate skills. A failed call skips that task type's round with a warning."""
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from siri.envs import agent_env_name
 from siri.skills import SkillBank
-from siri.skills.generators import generator_from_settings
+from siri.skills.generators import GeneratorHandle
 from siri.train.methods.siri.phases import SuccessBuffer
 
 
@@ -24,24 +24,13 @@ class Miner:
     def __init__(self, cfg: Any):
         self.cfg, self.s = cfg, cfg.algo
         self.bank = bank_from_config(self.s)
-        self._generator = None
-        self.gen_calls = 0  # the self generator seeds call i with seed + i: kept across resumes
+        self.generator = GeneratorHandle(self.s, seed=cfg.run.seed)  # its call count is kept across resumes
 
     def load_bank_state(self, state: dict[str, Any]) -> None:
         self.bank = SkillBank.from_state_dict(state)
 
-    def generator(self, model, tokenizer):
-        if self._generator is None:
-            self._generator = generator_from_settings(self.s, model=model, tokenizer=tokenizer,
-                                                      seed=self.cfg.run.seed)
-            if hasattr(self._generator, "calls"):
-                self._generator.calls = self.gen_calls
-        return self._generator
-
     def mine(self, buffer: SuccessBuffer, ctx: Any, iteration: int) -> dict[str, float]:
-        gen = self.generator(ctx.model, ctx.tokenizer)
-        if hasattr(gen, "snapshot"):
-            gen.snapshot()  # one frozen copy of the current policy for the whole round
+        gen = self.generator.start_round(ctx.model, ctx.tokenizer)  # one frozen copy of the policy for the round
         env_name = agent_env_name(self.cfg.env.name)
         added = dups = malformed = errors = 0
         try:
@@ -59,8 +48,6 @@ class Miner:
                 added += len(ids)
                 dups += d
         finally:
-            if hasattr(gen, "release"):
-                gen.release()
-            self.gen_calls = getattr(gen, "calls", 0)
+            self.generator.end_round()
         return {"mine/rounds": 1.0, "mine/added": float(added), "mine/duplicates": float(dups),
                 "mine/malformed": float(malformed), "mine/errors": float(errors)}

@@ -1,6 +1,6 @@
 """A small client for OpenAI-compatible chat-completions endpoints (stdlib `urllib`, no dependency).
 
-Used by the `external` skill generator (ALGORITHMS.md §4: any OpenAI-compatible endpoint; base URL,
+Used by the `external` skill generator (docs/algorithms.md §4: any OpenAI-compatible endpoint; base URL,
 model name, key from an environment variable). Nothing here raises on network trouble: every outcome
 is a `ChatResult` whose `error` says what went wrong, so a mining round can be skipped with a warning.
 

@@ -1,4 +1,4 @@
-"""The `external` skill generator: any OpenAI-compatible chat endpoint summarizes (ALGORITHMS.md §4).
+"""The `external` skill generator: any OpenAI-compatible chat endpoint summarizes (docs/algorithms.md §4).
 
 The paper compares self-mining with a closed-source summarizer; this generator covers that ablation
 and any local server (`siri serve`, vLLM, llama.cpp, ...). Settings: base URL (`.../v1`), model name,
@@ -13,8 +13,8 @@ import os
 import time
 from typing import Callable
 
-from siri.skills.generators import PromptedGenerator
-from siri.skills.http_client import chat_completion
+from siri.skills.generators.base import PromptedGenerator
+from siri.skills.generators.http_client import chat_completion
 from siri.utils.errors import UserError
 
 

@@ -1,4 +1,4 @@
-"""An OpenAI-compatible chat endpoint for a policy (`siri serve`; ALGORITHMS.md §4 `external` generator).
+"""An OpenAI-compatible chat endpoint for a policy (`siri serve`; docs/algorithms.md §4 `external` generator).
 
 Why: the `external` skill generator talks to any OpenAI-compatible server, and a trained policy is
 deployed the same way (plain prompts: the client sends the step prompt as the user message). Stdlib
@@ -150,7 +150,7 @@ class ChatBackend:
         self.eos = eos_token_ids(model, tokenizer)
         self.context = getattr(getattr(model, "config", None), "max_position_embeddings", None)
         device = next(model.parameters()).device
-        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.rng = torch.Generator(device=device).manual_seed(seed)
         self.lock = threading.Lock()
 
     def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
@@ -178,7 +178,7 @@ class ChatBackend:
             out = sample(self.model, [ids] * req.n, max_new_tokens=max_new, temperature=req.temperature,
                          top_p=req.top_p, stop=req.stop, tokenizer=self.tokenizer, eos_token_id=self.eos,
                          pad_token_id=self.tokenizer.pad_token_id, seed=req.seed,
-                         generator=None if req.seed is not None else self.generator)
+                         rng=None if req.seed is not None else self.rng)
         choices = []
         for i, s in enumerate(out):
             text = cut_at_stop(self.tokenizer.decode(s.ids, skip_special_tokens=True), req.stop)

@@ -1,4 +1,4 @@
-"""The `extractive` skill generator (ALGORITHMS.md §4, ours): skills from action statistics alone.
+"""The `extractive` skill generator (docs/algorithms.md §4, ours): skills from action statistics alone.
 
 Deterministic, no model: for tests and as a baseline. It reads only what the trajectories show, the
 task text, the actions and the outcome (`EpisodeRecord`), never an observation or hidden env state.
@@ -24,7 +24,7 @@ from collections import Counter
 from typing import Any, Sequence
 
 from siri.agent import EpisodeRecord, StructuredSkill, normalize_skill, parse_skill_line, parse_structured_skill
-from siri.skills.generators import GenerationResult, StructuredResult, to_record
+from siri.skills.generators.base import GenerationResult, StructuredResult, to_record
 
 MAX_PATTERN_VERBS = 8
 MAX_ACTION_CHARS = 60

@@ -1,4 +1,4 @@
-"""The `self` skill generator: a frozen snapshot of the current policy summarizes (ALGORITHMS.md §4).
+"""The `self` skill generator: a frozen snapshot of the current policy summarizes (docs/algorithms.md §4).
 
 SIRI mines skills with the policy itself, not an external model: at mining time the live policy is
 deep-copied (eval mode, no gradients), prompted with `build_summary_prompt` through the model's chat
@@ -20,7 +20,7 @@ import torch
 
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
 from siri.policy.sampling import sample
-from siri.skills.generators import PromptedGenerator
+from siri.skills.generators.base import PromptedGenerator
 
 
 def frozen_copy(model: torch.nn.Module) -> torch.nn.Module:

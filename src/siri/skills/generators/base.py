@@ -1,4 +1,5 @@
-"""Skill generators: one interface for `self`, `external` and `extractive` (ALGORITHMS.md §4, §5).
+"""What every skill generator shares: the interface, its results and the prompted base class
+(docs/algorithms.md §4, §5).
 
 A generator turns trajectories of one task type into skills:
 
@@ -26,8 +27,6 @@ from siri.agent import (
     parse_skills,
     parse_structured_skill,
 )
-
-GENERATOR_KINDS = ("self", "external", "extractive")
 
 
 @dataclass
@@ -134,39 +133,3 @@ class PromptedGenerator:
             return StructuredResult(raw=raw, error=error)
         skill = parse_structured_skill(raw, max_items=max_items)
         return StructuredResult(skill=skill, n_malformed=int(skill is None), raw=raw)
-
-
-def make_generator(kind: str, *, model: Any = None, tokenizer: Any = None, temperature: float = 0.7,
-                   max_new_tokens: int = 96, top_p: float = 1.0, seed: int = 0, base_url: str = "",
-                   model_name: str = "", api_key_env: str | None = "OPENAI_API_KEY", timeout: float = 60.0,
-                   retries: int = 2, backoff: float = 1.0) -> SkillGenerator:
-    """The generator `kind` (`self`, `external`, `extractive`) from plain settings (config wiring)."""
-    if kind == "extractive":
-        from siri.skills.extractive import ExtractiveGenerator
-
-        return ExtractiveGenerator()
-    if kind == "self":
-        from siri.skills.self_generator import SelfGenerator
-
-        if model is None or tokenizer is None:
-            raise ValueError("the self generator needs the policy model and tokenizer")
-        return SelfGenerator(model, tokenizer, temperature=temperature, max_new_tokens=max_new_tokens,
-                             top_p=top_p, seed=seed)
-    if kind == "external":
-        from siri.skills.external import ExternalGenerator
-
-        return ExternalGenerator(base_url, model_name, api_key_env=api_key_env, temperature=temperature,
-                                 max_tokens=max_new_tokens, timeout=timeout, retries=retries, backoff=backoff)
-    raise ValueError(f"unknown skill generator {kind!r}; allowed: {', '.join(GENERATOR_KINDS)}")
-
-
-def generator_from_settings(s: Any, *, model: Any = None, tokenizer: Any = None, seed: int = 0) -> SkillGenerator:
-    """The generator a config section asks for. SIRI's `siri` and Skill-SD's `skill_sd` sections share
-    the fields read here: generator, gen_temperature, gen_max_new_tokens, external_base_url,
-    external_model, external_api_key_env, external_timeout, external_retries."""
-    return make_generator(
-        s.generator, model=model, tokenizer=tokenizer, temperature=s.gen_temperature,
-        max_new_tokens=s.gen_max_new_tokens, seed=seed, base_url=s.external_base_url,
-        model_name=s.external_model, api_key_env=s.external_api_key_env, timeout=s.external_timeout,
-        retries=s.external_retries,
-    )
