@@ -1,5 +1,5 @@
 """Environment speed: random admissible walks in every environment, and household against the real ALFWorld
-engine on the same scenes (not part of the test suite; ARCHITECTURE.md, "Tests and benchmarks").
+engine on the same scenes (not part of the test suite; docs/architecture.md, "Tests and benchmarks").
 
 1. Walks. For each environment (household at the tiny / small / alfred sizes, shop, sokoban): reset
    time and step time of uniform random walks over the admissible actions (shop: the search marker

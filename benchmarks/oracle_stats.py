@@ -1,7 +1,7 @@
 """Oracle statistics: success rate and mean episode length of every environment's oracles, per split and
-task type (not part of the test suite; ARCHITECTURE.md, "Tests and benchmarks").
+task type (not part of the test suite; docs/architecture.md, "Tests and benchmarks").
 
-ENVIRONMENTS.md, "Common contract": every environment has an oracle that solves its tasks, and every
+docs/environments.md, "Common contract": every environment has an oracle that solves its tasks, and every
 generated task is solvable — so anything below 100% here is a bug in an oracle or a generator, and the
 mean length is the upper-bound episode length reports compare agents against.
 

@@ -1,7 +1,7 @@
 """Probe a (warm-started) policy: held-out success on eval seeds, with a minimal lock-step loop.
 
 Why a separate loop: this script only checks what `siri sft` produced (is the policy "competent but far
-from perfect", ARCHITECTURE.md "Models"); the real evaluation is `siri eval`. Prompts are built as the
+from perfect", docs/architecture.md "Models"); the real evaluation is `siri eval`. Prompts are built as the
 rollout builds them (agent.build_prompt with the config's history/think; chat template), responses are
 sampled with the project sampler (stop at `</action>`) and parsed by agent.parse_response.
 

@@ -1,4 +1,4 @@
-"""One typed config, loaded from YAML with dotted command-line overrides (ARCHITECTURE.md).
+"""One typed config, loaded from YAML with dotted command-line overrides (docs/architecture.md).
 
 `load_config("configs/x.yaml", ["train.lr=1e-6"])` validates everything before any work starts; an
 unknown key, a wrong type or an out-of-range value raises `UserError` with one line naming the key and
@@ -90,7 +90,7 @@ class SamplingConfig(Section):
 
 
 class SFTConfig(Section):
-    """Behaviour cloning on oracle demonstrations (`siri sft`, ARCHITECTURE.md "Models": the warm start).
+    """Behaviour cloning on oracle demonstrations (`siri sft`, docs/architecture.md "Models": the warm start).
 
     Loss: −mean log-prob of the response tokens (token mean over a micro-batch), plus
     `prompt_loss_weight` × the mean NLL of the prompt tokens (ours; 0 by default). `kinds` names the
@@ -130,7 +130,7 @@ class SFTConfig(Section):
 
 
 class TrainConfig(Section):
-    """The RL loop (ALGORITHMS.md §3, §6): B groups × N rollouts per iteration, PPO-style updates."""
+    """The RL loop (docs/algorithms.md §3, §6): B groups × N rollouts per iteration, PPO-style updates."""
 
     iterations: int = Field(20, ge=0)
     max_env_steps: int | None = Field(
@@ -163,7 +163,7 @@ class AlgoConfig(Section):
 
 
 class GeneratorSettings(AlgoConfig):
-    """Who writes skills (ALGORITHMS.md §4 "Skill generators"), shared by SIRI and Skill-SD: `self`
+    """Who writes skills (docs/algorithms.md §4 "Skill generators"), shared by SIRI and Skill-SD: `self`
     (a frozen snapshot of the policy), `external` (an OpenAI-compatible endpoint; the key is read from
     the environment variable named here) or `extractive` (deterministic, from action statistics)."""
 

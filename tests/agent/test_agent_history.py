@@ -1,4 +1,4 @@
-"""The history window (ALGORITHMS.md §0): the last h (observation, action) pairs, h = 0 disables it."""
+"""The history window (docs/algorithms.md §0): the last h (observation, action) pairs, h = 0 disables it."""
 
 from __future__ import annotations
 

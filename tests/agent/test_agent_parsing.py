@@ -1,4 +1,4 @@
-"""Response parsing (ENVIRONMENTS.md "Agent interface"): cases worked out by hand, plus Hypothesis."""
+"""Response parsing (docs/environments.md "Agent interface"): cases worked out by hand, plus Hypothesis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Golden step prompts (ENVIRONMENTS.md "Agent interface", ALGORITHMS.md §0/§4/§5).
+"""Golden step prompts (docs/environments.md "Agent interface", docs/algorithms.md §0/§4/§5).
 
 Every expected string below is written out by hand: it documents the exact prompt format.
 """

@@ -1,4 +1,4 @@
-"""Strict skill parsing (ALGORITHMS.md §4 `When <condition>: <strategy>`; §5 structured skills)."""
+"""Strict skill parsing (docs/algorithms.md §4 `When <condition>: <strategy>`; §5 structured skills)."""
 
 from __future__ import annotations
 

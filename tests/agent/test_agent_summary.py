@@ -1,4 +1,4 @@
-"""Skill-mining prompts (ALGORITHMS.md §4 SIRI, §5 Skill-SD): golden texts written by hand."""
+"""Skill-mining prompts (docs/algorithms.md §4 SIRI, §5 Skill-SD): golden texts written by hand."""
 
 from __future__ import annotations
 

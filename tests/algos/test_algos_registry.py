@@ -1,4 +1,4 @@
-"""Named loss terms and advantage estimators (ARCHITECTURE.md: "the trainer is algorithm-blind")."""
+"""Named loss terms and advantage estimators (docs/architecture.md: "the trainer is algorithm-blind")."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""GiGPO (ALGORITHMS.md §2) on small examples worked out by hand, step by step.
+"""GiGPO (docs/algorithms.md §2) on small examples worked out by hand, step by step.
 
 Running example (one episode group "g", γ = 0.95, penalty p = 0.1, ω = 1, ε = 1e-6):
 

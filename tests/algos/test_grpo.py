@@ -1,4 +1,4 @@
-"""GRPO episode-level advantages (ALGORITHMS.md §1), against numbers worked out by hand."""
+"""GRPO episode-level advantages (docs/algorithms.md §1), against numbers worked out by hand."""
 
 from math import sqrt
 

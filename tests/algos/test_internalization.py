@@ -1,4 +1,4 @@
-"""SIRI Phase 2 internalization weights and loss (ALGORITHMS.md §4), by hand."""
+"""SIRI Phase 2 internalization weights and loss (docs/algorithms.md §4), by hand."""
 
 import pytest
 import torch

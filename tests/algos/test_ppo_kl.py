@@ -1,4 +1,4 @@
-"""PPO-clip with dual clip, k3 KL and the entropy bonus (ALGORITHMS.md §3), by hand."""
+"""PPO-clip with dual clip, k3 KL and the entropy bonus (docs/algorithms.md §3), by hand."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Skill-SD importance-weighted reverse KL and the naive baselines (ALGORITHMS.md §5).
+"""Skill-SD importance-weighted reverse KL and the naive baselines (docs/algorithms.md §5).
 
 The spec: L_SD = mean_k ρ_k·(e^{−ℓ_k} − 1 + ℓ_k), ℓ = logπ_θ − sg[logπ_T], ρ = π_θ/π_old with the
 gradient flowing through ρ; its gradient is exactly ρ_k·ℓ_k·∇logπ_θ. The "naive sum" baselines

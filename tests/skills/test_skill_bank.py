@@ -1,4 +1,4 @@
-"""SIRI's bank rules worked by hand (ALGORITHMS.md §4): running-mean U, promotion, retirement, dedup."""
+"""SIRI's bank rules worked by hand (docs/algorithms.md §4): running-mean U, promotion, retirement, dedup."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Skill-SD's library (ALGORITHMS.md §5): structured skills per task type behind a UCB bandit."""
+"""Skill-SD's library (docs/algorithms.md §5): structured skills per task type behind a UCB bandit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The bank file (ALGORITHMS.md §4: human-readable JSONL, written atomically) and checkpoint state."""
+"""The bank file (docs/algorithms.md §4: human-readable JSONL, written atomically) and checkpoint state."""
 
 from __future__ import annotations
 

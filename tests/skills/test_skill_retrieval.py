@@ -1,4 +1,4 @@
-"""Skill retrieval by hand (ALGORITHMS.md §4 "Retrieval (ours)"): untried first, UCB1, greedy."""
+"""Skill retrieval by hand (docs/algorithms.md §4 "Retrieval (ours)"): untried first, UCB1, greedy."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ def test_repeat_noise_shows_recovery_from_nothing_happens(tokenizer):
             assert ex.meta["action"] == prev.meta["action"]  # the previous executed action, again
             repeats += 1
             if nxt.meta["t"] == ex.meta["t"] + 1 and ex.meta["action"].startswith("go to "):
-                # going where the agent already is answers "Nothing happens." (ENVIRONMENTS.md Household)
+                # going where the agent already is answers "Nothing happens." (docs/environments.md Household)
                 assert "Your current observation is: Nothing happens." in tokenizer.decode(nxt.prompt_ids)
                 assert nxt.meta["label"] == nxt.meta["oracle_action"]
                 nothing += 1

@@ -1,4 +1,4 @@
-"""SIRI's phase machine, λ ramp, paired treatment effect, arms and success buffer (ALGORITHMS.md §4)."""
+"""SIRI's phase machine, λ ramp, paired treatment effect, arms and success buffer (docs/algorithms.md §4)."""
 
 from types import SimpleNamespace
 

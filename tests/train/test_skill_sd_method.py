@@ -1,4 +1,4 @@
-"""Skill-SD / OPD / OPSD method (ALGORITHMS.md §5) on hand-made rollouts and the tiny model.
+"""Skill-SD / OPD / OPSD method (docs/algorithms.md §5) on hand-made rollouts and the tiny model.
 
 Teacher log-probs are checked against a direct forward pass of the teacher model over
 prompt ids ⊕ response ids (not against `siri.policy.scoring`, which the method itself uses)."""

@@ -1,5 +1,5 @@
 """Skill-SD and its baselines end to end through the `Trainer` (tiny Sokoban), teacher sync against
-the policy's parameters, resume of the library, and the shipped preset YAMLs (ALGORITHMS.md §5)."""
+the policy's parameters, resume of the library, and the shipped preset YAMLs (docs/algorithms.md §5)."""
 
 import copy
 import json

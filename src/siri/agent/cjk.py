@@ -1,4 +1,4 @@
-"""Detect CJK text in a response: such a response is invalid (ENVIRONMENTS.md, "Agent interface").
+"""Detect CJK text in a response: such a response is invalid (docs/environments.md, "Agent interface").
 
 GiGPO's reference checks only the basic CJK Unified Ideographs block (U+4E00-U+9FFF). We flag any
 character of these Unicode blocks, so that Japanese kana, Korean Hangul and full-width forms (which

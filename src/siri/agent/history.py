@@ -1,4 +1,4 @@
-"""The history window (ALGORITHMS.md §0): the prompt shows only the last `h` (observation, action) pairs.
+"""The history window (docs/algorithms.md §0): the prompt shows only the last `h` (observation, action) pairs.
 
 The full history is never concatenated into a prompt: each step's prompt is rebuilt from the task,
 this window and the current observation, so every row of a trajectory is a separate, short sample.
@@ -11,7 +11,7 @@ from typing import Sequence
 from siri.agent.types import Pair
 from siri.utils.errors import UserError
 
-DEFAULT_HISTORY_LEN = 2  # GiGPO's published scripts (ALGORITHMS.md §6)
+DEFAULT_HISTORY_LEN = 2  # GiGPO's published scripts (docs/algorithms.md §6)
 
 
 def check_history_len(history_len: int) -> int:

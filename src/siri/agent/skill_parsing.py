@@ -1,4 +1,4 @@
-"""Strict parsing of mined skills (ALGORITHMS.md §4: SIRI text skills; §5: Skill-SD structured skills).
+"""Strict parsing of mined skills (docs/algorithms.md §4: SIRI text skills; §5: Skill-SD structured skills).
 
 SIRI (ours): one skill per line, `When <condition>: <strategy>`. The condition runs up to the first
 colon; both parts must be non-empty, not the prompt's placeholders, at most `MAX_CONDITION_CHARS` /

@@ -1,4 +1,4 @@
-"""The algorithm math layer: advantages (GRPO, GiGPO) and losses, registered by name (ALGORITHMS.md §1–§5).
+"""The algorithm math layer: advantages (GRPO, GiGPO) and losses, registered by name (docs/algorithms.md §1–§5).
 
 The advantage and grouping modules use only numpy and difflib; the losses use torch. Importing the
 package (hence any of its modules) imports torch and registers the built-in loss terms and

@@ -1,4 +1,4 @@
-"""Advantage estimators on plain arrays: GRPO (ALGORITHMS.md §1) and GiGPO (§2).
+"""Advantage estimators on plain arrays: GRPO (docs/algorithms.md §1) and GiGPO (§2).
 
 Pure functions: numpy arrays or sequences in, numpy arrays out. No model, no env, no torch.
 One entry per step row (§0) unless a docstring says otherwise. Everything is computed in float64.

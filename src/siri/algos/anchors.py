@@ -1,4 +1,4 @@
-"""Anchor-state grouping for GiGPO step advantages (ALGORITHMS.md §2, item 3).
+"""Anchor-state grouping for GiGPO step advantages (docs/algorithms.md §2, item 3).
 
 Inside one episode group, rows whose anchor observations match form a step group: any trajectory,
 any step. Two ways to match:

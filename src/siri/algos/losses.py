@@ -1,4 +1,4 @@
-"""Per-token losses on (B, T) tensors over response positions (ALGORITHMS.md §3, §4, §5).
+"""Per-token losses on (B, T) tensors over response positions (docs/algorithms.md §3, §4, §5).
 
 Pure functions of tensors: no model, no optimizer. Every `mask` is 1 on the response tokens that count
 and 0 elsewhere (padding, prompt). Reductions are the token-mean over the mini-batch:

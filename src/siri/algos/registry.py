@@ -1,4 +1,4 @@
-"""Named loss terms and advantage estimators: the trainer stays algorithm-blind (ARCHITECTURE.md).
+"""Named loss terms and advantage estimators: the trainer stays algorithm-blind (docs/architecture.md).
 
 The trainer receives a batch of per-token tensors (B, T) over response positions, computes the
 current log-probs of the sampled tokens under each prompt *view* its active terms ask for, and sums

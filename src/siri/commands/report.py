@@ -1,6 +1,6 @@
 """`siri report RUN... [--compare] [--out DIR]`: report.md with PNG plots per run, or a comparison.
 
-ARCHITECTURE.md "Run directory": report.md with success curves per phase and per task type, skill
+docs/run-directory.md: report.md with success curves per phase and per task type, skill
 utilities. The work lives in `siri.report`; this module only parses arguments and prints paths.
 """
 

@@ -1,4 +1,4 @@
-"""`siri sft`: the SFT warm start on oracle demonstrations (ARCHITECTURE.md "Models", "Commands")."""
+"""`siri sft`: the SFT warm start on oracle demonstrations (docs/architecture.md "Models", "Commands")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`siri skills RUN_DIR [--skill ID] [--task-type T] [--state S]`: inspect a run's skill bank.
 
-Reads `RUN_DIR/skills.jsonl` (ALGORITHMS.md §4: the bank with each skill's history; §5: Skill-SD's
+Reads `RUN_DIR/skills.jsonl` (docs/algorithms.md §4: the bank with each skill's history; §5: Skill-SD's
 library in the same format). Without `--skill`: one table row per skill (id, task type, state, U, n,
 text). With `--skill`: where the skill came from and its full history.
 """

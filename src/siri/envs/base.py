@@ -1,4 +1,4 @@
-"""The contract every environment keeps (ENVIRONMENTS.md, "Common contract").
+"""The contract every environment keeps (docs/environments.md, "Common contract").
 
 Environments are plain Python: importing one must never import torch or any ML library.
 """

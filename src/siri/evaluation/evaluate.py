@@ -1,4 +1,4 @@
-"""Held-out plain-prompt evaluation (ALGORITHMS.md §4: inference uses the plain prompt only)."""
+"""Held-out plain-prompt evaluation (docs/algorithms.md §4: inference uses the plain prompt only)."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def evaluate(model, tokenizer, settings: RolloutSettings, episodes: int, batch_e
              seed: int = 0, on_batch=None, variant_fn: VariantFn | None = None) -> EvalResult:
     """Roll out `episodes` tasks (seeds 0..episodes-1 of the split), one trajectory each, in batches.
 
-    Plain prompts (ALGORITHMS.md §4, inference) unless `variant_fn` puts skills in them (`siri eval
+    Plain prompts (docs/algorithms.md §4, inference) unless `variant_fn` puts skills in them (`siri eval
     --skills`, to compare a policy with and without its skills on the same seeds)."""
     engine = RolloutEngine(model, tokenizer, settings)
     gen = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)

@@ -1,4 +1,4 @@
-"""Load any Hugging Face causal LM with its tokenizer (ARCHITECTURE.md "Models").
+"""Load any Hugging Face causal LM with its tokenizer (docs/architecture.md "Models").
 
 Nothing outside this module knows which model is in use: a tiny preset directory, a fine-tuned
 checkpoint and `Qwen/Qwen2.5-7B-Instruct` all go through `load_policy`.

@@ -1,4 +1,4 @@
-"""Offline tiny model presets (ARCHITECTURE.md "Models": CPU runs and tests build their model locally).
+"""Offline tiny model presets (docs/architecture.md "Models": CPU runs and tests build their model locally).
 
 A preset is a standard Qwen2 architecture (so it loads through the same `AutoModelForCausalLM` path as
 a real model), randomly initialized with a fixed seed, with a tokenizer trained on the environments'

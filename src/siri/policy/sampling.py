@@ -1,4 +1,4 @@
-"""Batched sampling with a KV cache, recording behaviour log-probs (ALGORITHMS.md §0).
+"""Batched sampling with a KV cache, recording behaviour log-probs (docs/algorithms.md §0).
 
 Why our own decoding loop rather than `model.generate`: we need, per sampled token, the log-prob the
 trainer will recompute (`behavior_logprobs`), exact response ids (token-in, token-out) cut right after

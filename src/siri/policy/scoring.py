@@ -1,4 +1,4 @@
-"""Per-token log-probs of given response ids after given prompt ids (ALGORITHMS.md §0).
+"""Per-token log-probs of given response ids after given prompt ids (docs/algorithms.md §0).
 
 Token-in, token-out: responses are scored as ids concatenated to prompt ids, never re-tokenized.
 The same functions serve three callers:

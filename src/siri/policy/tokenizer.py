@@ -1,4 +1,4 @@
-"""A byte-level BPE tokenizer trained locally, with a Qwen-style chat template (ARCHITECTURE.md "Models").
+"""A byte-level BPE tokenizer trained locally, with a Qwen-style chat template (docs/architecture.md "Models").
 
 Why build one: CPU runs and tests use tiny presets that never download anything, yet must load through
 the same Hugging Face code path as real models. Training the BPE on the environments' own texts makes
@@ -11,7 +11,7 @@ Design choices:
   tokenizer with Qwen2's pipeline; ours must be the same one or the two would disagree on ids.
 - `<|endoftext|>` is eos and pad; `<|im_start|>`/`<|im_end|>` frame chat turns (Qwen layout).
 - `<think>`, `</think>`, `<action>`, `</action>` are *added, non-special* tokens: they are always one
-  token (so an action span is an exact token range, ALGORITHMS.md §0 `action_span`) and they survive
+  token (so an action span is an exact token range, docs/algorithms.md §0 `action_span`) and they survive
   `decode(skip_special_tokens=True)`.
 """
 

@@ -1,4 +1,4 @@
-"""Reports of run directories (ARCHITECTURE.md "Run directory": `report.md` with PNG plots).
+"""Reports of run directories (docs/run-directory.md: `report.md` with PNG plots).
 
 `siri.report.data` loads a run (pure reading), `siri.report.plots` draws one PNG per question,
 `siri.report.markdown` writes `RUN_DIR/report.md`, `siri.report.aggregate` holds the pure

@@ -5,7 +5,7 @@ The first answers "which method is better at equal environment steps" when runs 
 end (`train.eval_every: 0`): each run is a point with its Wilson 95% interval, each label's mean over
 seeds a larger marker; runs that all stopped at about the same environment steps stand side by side
 per label, others at the environment steps they stopped at. The second is Skill-SD's stability check
-(ALGORITHMS.md §5: the naive sum is reported to collapse): the k3 KL to the frozen reference and the
+(docs/algorithms.md §5: the naive sum is reported to collapse): the k3 KL to the frozen reference and the
 policy's token entropy, as logged by the update, per label (mean with the min–max band over seeds).
 """
 

@@ -1,4 +1,4 @@
-"""Load a run directory into a typed structure (ARCHITECTURE.md "Run directory").
+"""Load a run directory into a typed structure (docs/run-directory.md).
 
 Reading only, no plotting: `config.yaml` (read as plain YAML, not re-validated, so a report still
 works on a run made by an older or newer schema), `metrics.jsonl` (rows with an "iteration" are RL
@@ -34,7 +34,7 @@ def number(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Skill:
-    """One bank entry as `skills.jsonl` stores it (ALGORITHMS.md §4, "Bank rules")."""
+    """One bank entry as `skills.jsonl` stores it (docs/algorithms.md §4, "Bank rules")."""
 
     id: str
     task_type: str

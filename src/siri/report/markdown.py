@@ -1,4 +1,4 @@
-"""`RUN_DIR/report.md`: summary, plots, final evaluation with 95% CIs, skill bank (ARCHITECTURE.md
+"""`RUN_DIR/report.md`: summary, plots, final evaluation with 95% CIs, skill bank (docs/architecture.md
 "Run directory"). The text is built by pure functions from a `RunData`; `write_report` draws the
 PNGs into RUN_DIR/report/ and writes the markdown atomically, linking the PNGs by relative path.
 """

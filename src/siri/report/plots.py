@@ -1,4 +1,4 @@
-"""One PNG per question about a run (ARCHITECTURE.md "Run directory": success curves per phase and
+"""One PNG per question about a run (docs/run-directory.md: success curves per phase and
 per task type, skill utilities), plus training stability and where the time goes.
 
 Each `plot_*` function draws from a `RunData` into `path` and returns the path, or returns None
@@ -154,7 +154,7 @@ def _utility_history(ax, skills: list[Skill]) -> None:
 
 
 def plot_stability(run: RunData, path: Path) -> Path | None:
-    """k3 KL to the frozen reference and policy entropy per iteration (ALGORITHMS.md §3)."""
+    """k3 KL to the frozen reference and policy entropy per iteration (docs/algorithms.md §3)."""
     if not (run.has(KL_KEY) or run.has(ENTROPY_KEY)):
         return None
     fig, axes = new_figure(2, 1, size=(8.0, 6.0), sharex=True)

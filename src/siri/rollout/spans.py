@@ -1,4 +1,4 @@
-"""Locate the action tokens of a response (ALGORITHMS.md §0, `action_span`).
+"""Locate the action tokens of a response (docs/algorithms.md §0, `action_span`).
 
 The parser gives the character range of the action text inside the decoded response; this maps it to
 token positions by decoding growing prefixes, which works for any tokenizer (byte-level BPE pieces

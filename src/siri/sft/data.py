@@ -1,4 +1,4 @@
-"""SFT examples for the warm start (ARCHITECTURE.md "Models"): (prompt ids, response ids) pairs.
+"""SFT examples for the warm start (docs/architecture.md "Models"): (prompt ids, response ids) pairs.
 
 Why a registry of builders: the warm start is behaviour cloning on oracle demonstrations (kind
 `demo`, in `siri.sft.demo`), and SIRI later adds more kinds (prompts with a skills block whose
@@ -9,7 +9,7 @@ demonstrated action follows the skill; trajectory -> skill summaries) without to
 
 `sft.kinds` in the config names the builders a run uses. Every builder encodes prompts and responses
 through `BuildContext`, so all kinds see the chat template and the response format the rollout uses
-(ALGORITHMS.md §0: token-in, token-out; the sampler stops on the `</action>` stop string, so an action
+(docs/algorithms.md §0: token-in, token-out; the sampler stops on the `</action>` stop string, so an action
 response ends with the `</action>` token and carries no end-of-turn token).
 """
 

@@ -1,7 +1,7 @@
-"""The `demo` SFT kind: behaviour cloning on oracle demonstrations (ARCHITECTURE.md "Models").
+"""The `demo` SFT kind: behaviour cloning on oracle demonstrations (docs/architecture.md "Models").
 
 The configured oracle plays `sft.episodes` train seeds of the configured environment. At each step the
-prompt is built exactly as the rollout builds it (ALGORITHMS.md §0: task, last `env.history`
+prompt is built exactly as the rollout builds it (docs/algorithms.md §0: task, last `env.history`
 (observation, action) pairs, current observation; `agent.build_prompt` + the chat template) and the
 response is `<action>{label}</action>`.
 

@@ -1,6 +1,6 @@
 """The SFT optimisation loop: response negative log-likelihood, AdamW, clipped gradients.
 
-Loss (ARCHITECTURE.md "Models", SFT warm start): `−mean log p(response token | prompt, earlier tokens)`,
+Loss (docs/architecture.md "Models", SFT warm start): `−mean log p(response token | prompt, earlier tokens)`,
 a token mean over the micro-batch, computed with `siri.policy.scoring.response_logprobs` — the same
 numerics the RL trainer uses, so the warm-started policy is scored identically afterwards. With
 `sft.prompt_loss_weight > 0` the loss adds that weight times the mean NLL of the prompt tokens

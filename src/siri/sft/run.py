@@ -1,4 +1,4 @@
-"""`run_sft`: the SFT warm start end to end (ARCHITECTURE.md "Models" and "Run directory").
+"""`run_sft`: the SFT warm start end to end (docs/architecture.md "Models" and "Run directory").
 
 A tiny model cannot follow the agent format out of the box, so the CPU pipeline starts by cloning
 oracle demonstrations (`siri.sft.demo`); the result must be competent but far from perfect, so

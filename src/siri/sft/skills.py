@@ -1,4 +1,4 @@
-"""SFT kinds that teach a tiny model SIRI's two skill abilities (ALGORITHMS.md §4):
+"""SFT kinds that teach a tiny model SIRI's two skill abilities (docs/algorithms.md §4):
 
 - `skill_demo`: act on a skills block. Oracle demonstrations whose prompts carry a skills block; the
   demonstrated action is the oracle's, which follows the skill because the skill was summarized from

@@ -1,4 +1,4 @@
-"""`ALFWorldAdapterEnv` (ENVIRONMENTS.md, "Household" — Real adapter) on game files written from our own
+"""`ALFWorldAdapterEnv` (docs/environments.md, "Household" — Real adapter) on game files written from our own
 scenes: the Env contract on the real engine, the ALFWorld data-tree layout and splits, and the errors."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Differential test against the real ALFWorld engine (ENVIRONMENTS.md, "Household" — Faithful mode).
+"""Differential test against the real ALFWorld engine (docs/environments.md, "Household" — Faithful mode).
 
 Generated scenes are exported to ALFWorld game files and walked in both engines with the same commands
 (planner oracle, searcher oracle with noise, random admissible walks with some bad commands). At every

@@ -1,4 +1,4 @@
-"""The PDDL exporter (ENVIRONMENTS.md, "Household" — Faithful mode), checked without the real engine:
+"""The PDDL exporter (docs/environments.md, "Household" — Faithful mode), checked without the real engine:
 ids the ALFWorld demangler maps back to our names (worked out by hand from its rule: ids of one type
 sorted ascending get numbers n, n-1, ..., 1; an id containing "basin" gets "basin" appended to the part
 before the first `_bar_`), the facts of a hand-built scene, the goals, and the one-line errors."""

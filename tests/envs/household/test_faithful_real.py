@@ -1,4 +1,4 @@
-"""Exported scenes played by the real ALFWorld engine give the texts ENVIRONMENTS.md quotes (Household —
+"""Exported scenes played by the real ALFWorld engine give the texts docs/environments.md quotes (Household —
 Text), with our names: the exporter's ids demangle back to "fridge 1", "egg 1", ... Expected strings
 are written by hand from the spec (and, where the spec is silent, from the real grammar `alfred.twl2`:
 list order, `help`, examining an object not in hand)."""

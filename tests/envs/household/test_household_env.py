@@ -1,4 +1,4 @@
-"""HouseholdEnv against the Env contract (ENVIRONMENTS.md, "Common contract" and "Agent interface")."""
+"""HouseholdEnv against the Env contract (docs/environments.md, "Common contract" and "Agent interface")."""
 
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""Goal checks per task type and the task sentences (ENVIRONMENTS.md, "Household" — Task types)."""
+"""Goal checks per task type and the task sentences (docs/environments.md, "Household" — Task types)."""
 
 import pytest
 

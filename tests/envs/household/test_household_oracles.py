@@ -1,4 +1,4 @@
-"""Both oracles solve every generated task (ENVIRONMENTS.md, "Common contract": every environment has
+"""Both oracles solve every generated task (docs/environments.md, "Common contract": every environment has
 an oracle and every generated task is solvable); the searcher plays from texts alone."""
 
 from types import SimpleNamespace

@@ -1,5 +1,5 @@
 """Property tests: any text as an action never raises and keeps the world consistent; random
-admissible walks never crash (ENVIRONMENTS.md, "Common contract")."""
+admissible walks never crash (docs/environments.md, "Common contract")."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -1,4 +1,4 @@
-"""Exact engine strings (ENVIRONMENTS.md, "Household" — Text), written out by hand."""
+"""Exact engine strings (docs/environments.md, "Household" — Text), written out by hand."""
 
 from siri.envs.household import texts
 

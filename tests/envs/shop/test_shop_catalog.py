@@ -1,4 +1,4 @@
-"""Catalogue, vocabulary and goal generation (ENVIRONMENTS.md, "Shop", "Catalogue and goals")."""
+"""Catalogue, vocabulary and goal generation (docs/environments.md, "Shop", "Catalogue and goals")."""
 
 import itertools
 import random

@@ -1,4 +1,4 @@
-"""The oracle buys an R = 1.0 product (ENVIRONMENTS.md, "Common contract": every task is solvable)."""
+"""The oracle buys an R = 1.0 product (docs/environments.md, "Common contract": every task is solvable)."""
 
 import pytest
 

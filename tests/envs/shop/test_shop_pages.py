@@ -1,4 +1,4 @@
-"""Page texts, clickables and transitions (ENVIRONMENTS.md, "Shop", "Pages" and "Actions")."""
+"""Page texts, clickables and transitions (docs/environments.md, "Shop", "Pages" and "Actions")."""
 
 import pytest
 

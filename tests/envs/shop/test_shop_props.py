@@ -1,4 +1,4 @@
-"""Any action string is safe (ENVIRONMENTS.md, "Common contract"); rewards and scores stay in range."""
+"""Any action string is safe (docs/environments.md, "Common contract"); rewards and scores stay in range."""
 
 import random
 

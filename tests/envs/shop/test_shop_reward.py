@@ -1,4 +1,4 @@
-"""WebShop's reward, term by term, on cases worked out by hand (ENVIRONMENTS.md, "Shop", "Reward")."""
+"""WebShop's reward, term by term, on cases worked out by hand (docs/environments.md, "Shop", "Reward")."""
 
 import pytest
 

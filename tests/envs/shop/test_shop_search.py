@@ -1,4 +1,4 @@
-"""BM25 search (ENVIRONMENTS.md, "Shop", "Search")."""
+"""BM25 search (docs/environments.md, "Shop", "Search")."""
 
 from collections import Counter
 

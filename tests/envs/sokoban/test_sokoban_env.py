@@ -1,4 +1,4 @@
-"""The environment contract (ENVIRONMENTS.md "Common contract", "Agent interface", "Sokoban")."""
+"""The environment contract (docs/environments.md "Common contract", "Agent interface", "Sokoban")."""
 
 import random
 import subprocess

@@ -1,5 +1,5 @@
 """Differential play: walk one generated scene in our engine and in the real ALFWorld engine side by side
-and list every difference (ENVIRONMENTS.md, "Household" — Faithful mode: "a differential test compares
+and list every difference (docs/environments.md, "Household" — Faithful mode: "a differential test compares
 admissible commands and feedback on walks through the same scene").
 
 The scene is exported with `write_game_file` and played by `ALFWorldAdapterEnv` (the real engine, no

@@ -1,4 +1,4 @@
-"""Find ALFWorld game files on disk and read what the adapter needs from them (ENVIRONMENTS.md,
+"""Find ALFWorld game files on disk and read what the adapter needs from them (docs/environments.md,
 "Household" — Real adapter).
 
 ALFWorld's data tree is `json_2.1.1/{train,valid_seen,valid_unseen}/<task dir>/trial_*/` with

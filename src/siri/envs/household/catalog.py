@@ -1,5 +1,5 @@
 """What the household world is made of: object and receptacle types, what can go where, where things
-usually are, and which receptacles each ALFRED room kind has (ENVIRONMENTS.md, "Household").
+usually are, and which receptacles each ALFRED room kind has (docs/environments.md, "Household").
 
 The facts follow ALFRED (the data behind ALFWorld): which object types are heatable, coolable, cleanable
 and toggleable, which receptacle types are openable, and which receptacle types can hold which object

@@ -1,5 +1,5 @@
 """The rules of the household world: which commands are admissible in a scene and what each one does
-(ENVIRONMENTS.md, "Household" — Rules, which follow the ALFRED PDDL domain that ALFWorld plays).
+(docs/environments.md, "Household" — Rules, which follow the ALFRED PDDL domain that ALFWorld plays).
 
 `admissible_commands` lists every command whose PDDL preconditions hold, sorted alphabetically;
 `execute` applies one of them to the scene (in place) and returns the engine's feedback text. A

@@ -1,4 +1,4 @@
-"""Task sentences and goal tests for the six ALFWorld task types (ENVIRONMENTS.md, "Household" — Task
+"""Task sentences and goal tests for the six ALFWorld task types (docs/environments.md, "Household" — Task
 types and Success). The goal tests mirror ALFWorld's PDDL goals: some object of the goal type, with the
 required state, lies in some receptacle of the goal type (two distinct ones in the same receptacle for
 `pick_two_obj_and_place`); for the light task the agent holds an object of the goal type while a lamp

@@ -3,7 +3,7 @@
 `Memory.update(text)` reads one observation (intro, feedback of any command) and records where the
 agent stands, what it holds, which receptacles it has seen into and what they held, which are closed,
 object states it was told about, and lamps turned on. It never looks at the hidden scene: the texts
-it parses are the ones in `texts.py` (ENVIRONMENTS.md, "Household" — Text).
+it parses are the ones in `texts.py` (docs/environments.md, "Household" — Text).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two household oracles (ENVIRONMENTS.md, "Common contract": every environment has an oracle).
+"""Two household oracles (docs/environments.md, "Common contract": every environment has an oracle).
 
 - `PlannerOracle` reads the hidden scene and plays a shortest sensible plan: go to the object, open
   if needed, take, go to the appliance and heat/cool/clean, go to the target, open if needed, move

@@ -1,5 +1,5 @@
 """Faithful mode: export a household scene as an ALFRED PDDL problem and an ALFWorld game directory that
-the real `alfworld` text engine plays (ENVIRONMENTS.md, "Household" — Faithful mode).
+the real `alfworld` text engine plays (docs/environments.md, "Household" — Faithful mode).
 
 Names. The real engine never prints PDDL ids: ALFWorld's demangler names every id `type_bar_...` as
 "type N", counting per type in *descending* id order (the first id in sorted order gets the highest

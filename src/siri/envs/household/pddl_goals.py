@@ -1,5 +1,5 @@
 """PDDL goals of the six ALFWorld task types, written for the ALFRED domain that the real engine plays
-(ENVIRONMENTS.md, "Household" — Faithful mode).
+(docs/environments.md, "Household" — Faithful mode).
 
 They state what ALFWorld's own problems state (its goal library): some object of the goal type, in the
 required state, lies in some receptacle of the goal type (two distinct ones in the same receptacle for

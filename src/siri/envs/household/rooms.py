@@ -1,5 +1,5 @@
 """The four ALFRED room kinds, what furniture and objects each has, and the size presets
-(ENVIRONMENTS.md, "Household" — Generator).
+(docs/environments.md, "Household" — Generator).
 
 A room kind lists `core` receptacle types (always present, one each) and `extra` ones with a sampling
 weight and a maximum count, so that an ALFRED-sized room (20–30 receptacles) can be filled with

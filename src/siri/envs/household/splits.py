@@ -1,4 +1,4 @@
-"""Train / eval / unseen splits of the household generator (ENVIRONMENTS.md, "Common contract").
+"""Train / eval / unseen splits of the household generator (docs/environments.md, "Common contract").
 
 Seeds: a user seed `s` of split `k` (0 train, 1 eval, 2 unseen) becomes the internal generator seed
 `3·s + k`, so the three splits draw from disjoint seed sets for every `s ≥ 0`.

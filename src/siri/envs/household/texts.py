@@ -1,4 +1,4 @@
-"""The exact strings the ALFWorld text engine prints (ENVIRONMENTS.md, "Household" — Text).
+"""The exact strings the ALFWorld text engine prints (docs/environments.md, "Household" — Text).
 
 Pure functions of names and flags; the engine decides which one applies. Details that matter for the
 differential test against the real engine: the article is always "a" ("a apple 1"), lists join with

@@ -1,4 +1,4 @@
-"""Action grammar and page transitions (ENVIRONMENTS.md, "Shop", "Actions").
+"""Action grammar and page transitions (docs/environments.md, "Shop", "Actions").
 
 `search[query]` is accepted only on a page with a search bar and a non-empty query; `click[x]` only when
 x (lower-cased, surrounding spaces dropped) is a clickable of the current page. Anything else is refused:

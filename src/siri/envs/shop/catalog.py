@@ -1,4 +1,4 @@
-"""A synthetic product catalogue, deterministic from a seed (ENVIRONMENTS.md, "Shop", "Catalogue").
+"""A synthetic product catalogue, deterministic from a seed (docs/environments.md, "Shop", "Catalogue").
 
 Products carry what WebShop's scraped products carry and what its reward reads: asin, category path,
 query (the product type, WebShop's scrape query), title, description, bullet points, attributes,

@@ -1,4 +1,4 @@
-"""Shopping goals by WebShop's synthetic-goal procedure (ENVIRONMENTS.md, "Shop", "Catalogue and goals").
+"""Shopping goals by WebShop's synthetic-goal procedure (docs/environments.md, "Shop", "Catalogue and goals").
 
 A goal is made from one target product: a subset of its attributes, one value for each of its option
 kinds, and a price limit. As in WebShop's `get_synthetic_goals`, the candidate limits are the first four

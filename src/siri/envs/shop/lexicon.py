@@ -1,4 +1,4 @@
-"""The generator's vocabulary for the synthetic shop catalogue (ENVIRONMENTS.md, "Shop").
+"""The generator's vocabulary for the synthetic shop catalogue (docs/environments.md, "Shop").
 
 WebShop scraped ~1.2M Amazon products; we cannot download them, so products are generated from this
 vocabulary. Each subcategory lists its product types (the noun phrase a shopper names, also the

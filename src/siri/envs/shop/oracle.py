@@ -1,4 +1,4 @@
-"""A scripted shopper that buys a product scoring R = 1.0 (ENVIRONMENTS.md, "Common contract": oracle).
+"""A scripted shopper that buys a product scoring R = 1.0 (docs/environments.md, "Common contract": oracle).
 
 It reads the goal from the environment (privileged, as an oracle may), searches with the goal's product
 type, attributes and option values, pages through the results until a product can reach R = 1.0 (the

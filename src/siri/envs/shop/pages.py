@@ -1,4 +1,4 @@
-"""The shop's pages as text (ENVIRONMENTS.md, "Shop", "Pages").
+"""The shop's pages as text (docs/environments.md, "Shop", "Pages").
 
 WebShop's text mode joins a page's visible strings with " [SEP] ". Pages: search (the only one with a
 search bar) -> results (10 per page) -> item (options; sub-pages Description, Features, Reviews) -> done.

@@ -1,4 +1,4 @@
-"""WebShop's purchase reward, term by term (ENVIRONMENTS.md, "Shop", "Reward").
+"""WebShop's purchase reward, term by term (docs/environments.md, "Shop", "Reward").
 
     R = r_type * (n_att + n_opt + [price <= price_upper]) / (|goal attributes| + |goal options| + 1)
 

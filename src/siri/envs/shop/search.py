@@ -1,4 +1,4 @@
-"""BM25 product search (ENVIRONMENTS.md, "Shop", "Search").
+"""BM25 product search (docs/environments.md, "Shop", "Search").
 
 WebShop indexes, per product, the lower-cased `title + description + first bullet + options text` with
 pyserini (Lucene) and returns the top 50. We index the same text with rank_bm25's BM25Okapi, tokenized

@@ -1,4 +1,4 @@
-"""Sokoban, faithful to gym-sokoban's dynamics and rewards (ENVIRONMENTS.md, "Sokoban")."""
+"""Sokoban, faithful to gym-sokoban's dynamics and rewards (docs/environments.md, "Sokoban")."""
 
 from siri.envs.sokoban.env import SokobanEnv
 from siri.envs.sokoban.oracle import BFSOracle, SearchLimitError, solve

@@ -1,4 +1,4 @@
-"""Breadth-first search over (player, boxes): a shortest solution in moves (ENVIRONMENTS.md, "Sokoban":
+"""Breadth-first search over (player, boxes): a shortest solution in moves (docs/environments.md, "Sokoban":
 "Oracle: breadth-first search over (player, boxes), returning a shortest solution").
 
 Every action is one move (a walk or a push), as the environment counts steps, so plain BFS over single

@@ -1,4 +1,4 @@
-"""Pure Sokoban dynamics and rewards, as gym-sokoban 0.0.6 computes them (ENVIRONMENTS.md, "Sokoban").
+"""Pure Sokoban dynamics and rewards, as gym-sokoban 0.0.6 computes them (docs/environments.md, "Sokoban").
 
 A `Room` is the fixed part (walls, targets); a `State` is the movable part (player, boxes); a `Level` is a
 room with a starting state. Everything here is immutable and side-effect free, so the generator, the
@@ -32,7 +32,7 @@ REWARD_BOX_ON_TARGET = 1.0
 PENALTY_BOX_OFF_TARGET = -1.0
 REWARD_FINISHED = 10.0
 
-# Text symbols (ENVIRONMENTS.md, "Sokoban"), the grid lookup of the GiGPO/RAGEN text mode.
+# Text symbols (docs/environments.md, "Sokoban"), the grid lookup of the GiGPO/RAGEN text mode.
 WALL, FLOOR, TARGET, BOX, BOX_ON_TARGET, PLAYER, PLAYER_ON_TARGET = "#", "_", "O", "X", "√", "P", "S"
 
 

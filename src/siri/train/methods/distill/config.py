@@ -12,7 +12,7 @@ from siri.train.methods.rl.config import GiGPOConfig
 
 
 class DistillConfig(GiGPOConfig, GeneratorSettings):
-    """Skill-SD and the baselines that share its machinery (ALGORITHMS.md §5; `siri.train.methods.distill.method`).
+    """Skill-SD and the baselines that share its machinery (docs/algorithms.md §5; `siri.train.methods.distill.method`).
 
     `L = L_GRPO + β·L_KL + λ_SD·L_SD`; the student always acts under the plain prompt. `teacher` picks
     the teacher: `skills` (the policy copy under a structured skill from the library: Skill-SD),

@@ -1,4 +1,4 @@
-"""Skill-SD and the baselines that share its machinery (ALGORITHMS.md §5), one method module.
+"""Skill-SD and the baselines that share its machinery (docs/algorithms.md §5), one method module.
 
 `L = L_GRPO + β·L_KL + λ_SD·L_SD` (§3, §5). The student always acts under the plain prompt; a teacher
 scores the student's sampled tokens (token-in, token-out) and the distillation term pulls the student

@@ -1,4 +1,4 @@
-"""OPSD's privileged information (ALGORITHMS.md §5): the oracle's solution plan for a task.
+"""OPSD's privileged information (docs/algorithms.md §5): the oracle's solution plan for a task.
 
 OPSD's teacher is the policy itself with fixed privileged information in its prompt. Here that
 information is the environment oracle's complete solution from the task's initial state, found by

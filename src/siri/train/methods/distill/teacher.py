@@ -1,4 +1,4 @@
-"""Teachers for Skill-SD and its baselines (ALGORITHMS.md §5): who scores the student's sampled tokens.
+"""Teachers for Skill-SD and its baselines (docs/algorithms.md §5): who scores the student's sampled tokens.
 
 - `PolicyTeacher` — π_θ̄, a gradient-stopped copy of the student synchronized every
   `teacher_sync_interval` iterations. With interval 1 the teacher is "the current weights at the

@@ -1,4 +1,4 @@
-"""SIRI (ALGORITHMS.md §4): GiGPO warm-up, self-skill mining with paired validation, and
+"""SIRI (docs/algorithms.md §4): GiGPO warm-up, self-skill mining with paired validation, and
 advantage-weighted internalization into the plain policy.
 
 Each iteration: the phase machine picks the phase; in Phases 1–2 every group whose task type has a

@@ -1,4 +1,4 @@
-"""SIRI's bookkeeping as pure functions and small state objects (ALGORITHMS.md §4).
+"""SIRI's bookkeeping as pure functions and small state objects (docs/algorithms.md §4).
 
 - the phase machine: Phase 0 (GiGPO warm-up) ends when the success buffer holds N_req successes and
   at least `min_warmup_iters` ran, or at `max_warmup_iters`; Phase 1 (mining + paired validation)
