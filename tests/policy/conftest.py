@@ -1,4 +1,4 @@
-"""One tiny preset per test session, built from a small hand-written text list (not the env corpus)."""
+"""The policy tests' hand-written text list, for tests that train a tokenizer of their own."""
 
 from __future__ import annotations
 
@@ -22,30 +22,3 @@ TEXTS = [
 @pytest.fixture(scope="session")
 def texts() -> list[str]:
     return TEXTS * 20
-
-
-@pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory, texts):
-    from siri.policy.presets import init_model
-
-    return init_model("tiny", tmp_path_factory.mktemp("policy") / "tiny", texts=texts, seed=0)
-
-
-@pytest.fixture(scope="session")
-def tiny(tiny_dir):
-    """(model, tokenizer) of the tiny preset on CPU, float32, eval mode. Tests must not modify weights."""
-    from siri.policy.loading import load_policy
-
-    return load_policy(tiny_dir, device="cpu")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The tiny model's ops are too small to gain from intra-op threads, and on shared cores OpenMP's
-    spinning threads slow each step down by 10-100x. Restored after each module."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

@@ -19,8 +19,8 @@ def test_load_tiny(tiny):
     assert tok.padding_side == "left" and tok.pad_token_id == tok.eos_token_id
 
 
-def test_load_bfloat16(tiny_dir):
-    model, _ = load_policy(tiny_dir, device="cpu", dtype="bfloat16")
+def test_load_bfloat16(tiny_model_dir):
+    model, _ = load_policy(tiny_model_dir, device="cpu", dtype="bfloat16")
     assert next(model.parameters()).dtype == torch.bfloat16
 
 
@@ -31,9 +31,9 @@ def test_load_bfloat16(tiny_dir):
         ({"dtype": "float8"}, "dtype"),
     ],
 )
-def test_bad_options(tiny_dir, kwargs, needle):
+def test_bad_options(tiny_model_dir, kwargs, needle):
     with pytest.raises(UserError, match=needle) as err:
-        load_policy(tiny_dir, **kwargs)
+        load_policy(tiny_model_dir, **kwargs)
     assert "\n" not in str(err.value) and "allowed" in str(err.value)
 
 
@@ -56,8 +56,8 @@ def test_unreachable_hub_id_is_user_error(monkeypatch):
     assert "\n" not in str(err.value)
 
 
-def test_prepare_tokenizer_pads_with_eos(tiny_dir):
-    tok = PreTrainedTokenizerFast.from_pretrained(tiny_dir)
+def test_prepare_tokenizer_pads_with_eos(tiny_model_dir):
+    tok = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
     tok.pad_token = None
     tok.padding_side = "right"
     prepare_tokenizer(tok)
@@ -79,8 +79,8 @@ def test_chat_prompt_ids(tiny):
     assert tok.decode(chat_prompt_ids(tok, "x")) == "<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n"
 
 
-def test_chat_prompt_ids_without_template(tiny_dir):
-    tok = PreTrainedTokenizerFast.from_pretrained(tiny_dir)
+def test_chat_prompt_ids_without_template(tiny_model_dir):
+    tok = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
     tok.chat_template = None
     with pytest.raises(UserError, match="chat template"):
         chat_prompt_ids(tok, "hi")

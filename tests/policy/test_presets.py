@@ -15,18 +15,18 @@ from siri.policy.tokenizer import build_tokenizer
 from siri.utils.errors import UserError
 
 
-def test_saved_files(tiny_dir):
-    names = {p.name for p in tiny_dir.iterdir()}
+def test_saved_files(tiny_model_dir):
+    names = {p.name for p in tiny_model_dir.iterdir()}
     for required in ("config.json", "model.safetensors", "generation_config.json", "tokenizer.json",
                      "tokenizer_config.json"):
         assert required in names
     assert not any(n.endswith(".tmp") for n in names)
 
 
-def test_auto_classes_load_offline(tiny_dir, monkeypatch):
+def test_auto_classes_load_offline(tiny_model_dir, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    model = AutoModelForCausalLM.from_pretrained(tiny_dir)
-    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     assert model.config.model_type == "qwen2"
     spec = PRESETS["tiny"]
     assert model.config.hidden_size == spec.hidden_size

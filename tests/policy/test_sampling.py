@@ -238,10 +238,10 @@ def test_choose_tokens_greedy():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_sampler_matches_scorer(tiny_dir, prompts):
+def test_cuda_sampler_matches_scorer(tiny_model_dir, prompts):
     from siri.policy.loading import load_policy
 
-    model, tok = load_policy(tiny_dir, device="cuda")
+    model, tok = load_policy(tiny_model_dir, device="cuda")
     out = sample(model, prompts, max_new_tokens=24, tokenizer=tok, eos_token_id=many_eos(tok), seed=1)
     again = sample(model, prompts, max_new_tokens=24, tokenizer=tok, eos_token_id=many_eos(tok), seed=1)
     assert out.ids == again.ids

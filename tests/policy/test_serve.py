@@ -12,28 +12,6 @@ from siri.policy.loading import chat_prompt_ids, eos_token_ids
 from siri.policy.sampling import sample
 from siri.policy.serve import cut_at_stop, start_server
 
-# The texts the expectations below were written against: a tiny policy built from them answers
-# "go to countertop 1" with text under greedy decoding (the package's shared tiny one ends its turn).
-TEXTS = [
-    "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, a countertop 1, "
-    "a fridge 1, a sinkbasin 1 and a microwave 1.",
-    "Your task is to: put a clean mug in coffeemachine.",
-    "<action>go to countertop 1</action> <action>take mug 1 from countertop 1</action>",
-    "When the mug is dirty: clean it with sinkbasin 1 before you move it.",
-    "Success patterns: Mistakes to avoid: Golden workflow:",
-]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """(model, tokenizer) of the tiny preset built from TEXTS, on CPU; tests must not modify the weights."""
-    from siri.policy.loading import load_policy
-    from siri.policy.presets import init_model
-
-    return load_policy(init_model("tiny", tmp_path_factory.mktemp("serve_policy") / "tiny", texts=TEXTS * 20,
-                                  seed=0), device="cpu")
-
-
 @pytest.fixture(scope="module")
 def server(tiny):
     model, tok = tiny

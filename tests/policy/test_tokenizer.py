@@ -111,13 +111,13 @@ def test_reload_gives_same_ids(tok, tmp_path):
         assert again.encode(s) == tok.encode(s)
 
 
-def test_reload_next_to_qwen2_model_gives_same_ids(tiny_dir):
+def test_reload_next_to_qwen2_model_gives_same_ids(tiny_model_dir):
     # transformers 5 rebuilds a `qwen2` directory's tokenizer with Qwen2Tokenizer's own pipeline
     # (keeping our vocab and merges): our pipeline must be that one.
     from transformers import PreTrainedTokenizerFast
 
-    auto = AutoTokenizer.from_pretrained(tiny_dir)
-    raw = PreTrainedTokenizerFast.from_pretrained(tiny_dir)
+    auto = AutoTokenizer.from_pretrained(tiny_model_dir)
+    raw = PreTrainedTokenizerFast.from_pretrained(tiny_model_dir)
     for s in STRINGS:
         assert auto.encode(s) == raw.encode(s)
         assert auto.decode(auto.encode(s)) == unicodedata.normalize("NFC", s)

@@ -1,4 +1,4 @@
-"""Fixtures for the skill layer: a tiny policy (built offline) and fake OpenAI-compatible servers."""
+"""Fixtures for the skill layer: fake OpenAI-compatible servers (the tiny policy is the suite's)."""
 
 from __future__ import annotations
 
@@ -9,40 +9,6 @@ from typing import Callable
 
 import pytest
 
-TEXTS = [
-    "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, a countertop 1, "
-    "a fridge 1, a sinkbasin 1 and a microwave 1.",
-    "Your task is to: put a clean mug in coffeemachine.",
-    "<action>go to countertop 1</action> <action>take mug 1 from countertop 1</action>",
-    "When the mug is dirty: clean it with sinkbasin 1 before you move it.",
-    "Success patterns: Mistakes to avoid: Golden workflow:",
-]
-
-
-@pytest.fixture(scope="session")
-def tiny_dir(tmp_path_factory):
-    from siri.policy.presets import init_model
-
-    return init_model("tiny", tmp_path_factory.mktemp("skills_policy") / "tiny", texts=TEXTS * 20, seed=0)
-
-
-@pytest.fixture(scope="session")
-def tiny(tiny_dir):
-    """(model, tokenizer) of the tiny preset on CPU; tests must not modify the weights."""
-    from siri.policy.loading import load_policy
-
-    return load_policy(tiny_dir, device="cpu")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: the tiny model gains nothing from more, and the cores are shared."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 class FakeServer:

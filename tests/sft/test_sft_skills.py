@@ -10,13 +10,8 @@ from siri.sft.skills import end_of_turn_id, skills_by_type
 
 
 @pytest.fixture(scope="module")
-def household_tok(tmp_path_factory):
-    from siri.envs.corpus import iter_corpus_texts
-    from siri.policy.presets import init_model
-
-    path = init_model("tiny", tmp_path_factory.mktemp("sk") / "m",
-                      texts=list(iter_corpus_texts(seeds_per_env=5, names=["household"])))
-    return load_policy(path, device="cpu")[1]
+def household_tok(tiny):
+    return tiny[1]
 
 
 def _ctx(tok, *overrides):

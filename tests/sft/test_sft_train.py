@@ -20,18 +20,9 @@ from siri.sft.loop import (collate, epoch_batches, lr_factor, nll_loss, nll_term
 from siri.utils.metrics import read_metrics
 
 
-@pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory):
-    from siri.envs.corpus import iter_corpus_texts
-    from siri.policy.presets import init_model
-
-    texts = list(iter_corpus_texts(seeds_per_env=4, names=["household"]))
-    return init_model("tiny", tmp_path_factory.mktemp("sfttrain") / "tiny", texts=texts, seed=0)
-
-
-def small_cfg(tiny_dir, out_dir, *extra: str):
+def small_cfg(tiny_model_dir, out_dir, *extra: str):
     return load_config(None, [
-        f"model.path={tiny_dir}", f"run.out_dir={out_dir}", "run.name=sft", "run.device=cpu",
+        f"model.path={tiny_model_dir}", f"run.out_dir={out_dir}", "run.name=sft", "run.device=cpu",
         "run.progress=false", "env.name=household", "env.max_steps=20", "sft.episodes=2", "sft.epochs=1",
         "sft.batch_size=8", *extra,
     ])
@@ -66,8 +57,8 @@ def test_collate_left_pads_and_masks_the_response():
     assert batch.tokens == 3
 
 
-def test_nll_loss_is_the_mean_response_token_nll(tiny_dir):
-    model, _ = load_policy(tiny_dir, device="cpu")
+def test_nll_loss_is_the_mean_response_token_nll(tiny_model_dir):
+    model, _ = load_policy(tiny_model_dir, device="cpu")
     examples = [SFTExample([11, 12, 13, 14], [20, 21, 22], "demo"), SFTExample([15, 16], [23], "demo")]
     with torch.no_grad():
         got = float(nll_loss(model, collate(examples, "cpu")))
@@ -80,8 +71,8 @@ def test_nll_loss_is_the_mean_response_token_nll(tiny_dir):
     assert got == pytest.approx(sum(nll) / len(nll), abs=1e-4)
 
 
-def test_nll_terms_split_prompt_and_response_tokens(tiny_dir):
-    model, _ = load_policy(tiny_dir, device="cpu")
+def test_nll_terms_split_prompt_and_response_tokens(tiny_model_dir):
+    model, _ = load_policy(tiny_model_dir, device="cpu")
     examples = [SFTExample([11, 12, 13, 14], [20, 21], "demo"), SFTExample([15, 16], [23], "demo")]
     batch = collate(examples, "cpu")
     # row 2 is [pad, pad, pad, 15, 16, 23]: only 16 is a prompt token with context
@@ -99,11 +90,11 @@ def test_nll_terms_split_prompt_and_response_tokens(tiny_dir):
         assert float(resp) == pytest.approx(float(nll_loss(model, batch)), abs=1e-5)
 
 
-def test_a_few_steps_reduce_the_loss_on_a_batch(tiny_dir, tmp_path):
+def test_a_few_steps_reduce_the_loss_on_a_batch(tiny_model_dir, tmp_path):
     from siri.sft.data import build_examples
 
-    model, tok = load_policy(tiny_dir, device="cpu")
-    cfg = small_cfg(tiny_dir, tmp_path, "sft.noise=0", "sft.episodes=1")
+    model, tok = load_policy(tiny_model_dir, device="cpu")
+    cfg = small_cfg(tiny_model_dir, tmp_path, "sft.noise=0", "sft.episodes=1")
     examples = build_examples(cfg, tok).examples[:6]
     batch = collate(examples, "cpu")
     with torch.no_grad():
@@ -121,19 +112,19 @@ def test_a_few_steps_reduce_the_loss_on_a_batch(tiny_dir, tmp_path):
     assert not model.training  # handed back in eval mode
 
 
-def test_same_config_same_weights(tiny_dir, tmp_path):
-    a = run_sft(small_cfg(tiny_dir, tmp_path / "a", "sft.noise=0.3"), echo=lambda s: None)
-    b = run_sft(small_cfg(tiny_dir, tmp_path / "b", "sft.noise=0.3"), echo=lambda s: None)
+def test_same_config_same_weights(tiny_model_dir, tmp_path):
+    a = run_sft(small_cfg(tiny_model_dir, tmp_path / "a", "sft.noise=0.3"), echo=lambda s: None)
+    b = run_sft(small_cfg(tiny_model_dir, tmp_path / "b", "sft.noise=0.3"), echo=lambda s: None)
     wa, wb = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
-    base = load_file(tiny_dir / "model.safetensors")
+    base = load_file(tiny_model_dir / "model.safetensors")
     assert wa.keys() == wb.keys()
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     assert any(not torch.equal(wa[k], base[k]) for k in wa)
 
 
-def test_command_end_to_end(tiny_dir, tmp_path, capsys):
+def test_command_end_to_end(tiny_model_dir, tmp_path, capsys):
     cfg_file = tmp_path / "c.yaml"
-    cfg_file.write_text(yaml.safe_dump({"model": {"path": str(tiny_dir)}, "env": {"max_steps": 20},
+    cfg_file.write_text(yaml.safe_dump({"model": {"path": str(tiny_model_dir)}, "env": {"max_steps": 20},
                                         "sft": {"episodes": 2, "epochs": 2, "batch_size": 8, "log_every": 1,
                                                 "prompt_loss_weight": 0.5}}))
     out_model = tmp_path / "warm"
@@ -158,8 +149,8 @@ def test_command_end_to_end(tiny_dir, tmp_path, capsys):
     json.dumps(rows)
 
 
-def test_command_errors_are_one_line(tiny_dir, tmp_path, capsys):
-    rc = main(["sft", f"run.out_dir={tmp_path}", f"model.path={tiny_dir}", "sft.kinds=[demos]"])
+def test_command_errors_are_one_line(tiny_model_dir, tmp_path, capsys):
+    rc = main(["sft", f"run.out_dir={tmp_path}", f"model.path={tiny_model_dir}", "sft.kinds=[demos]"])
     err = capsys.readouterr().err
     assert rc == 2
     assert err == f"siri sft: error: unknown SFT example kind 'demos'; allowed: {', '.join(builder_kinds())}\n"

@@ -16,14 +16,8 @@ from siri.utils.errors import UserError
 
 
 @pytest.fixture(scope="module")
-def tokenizer(tmp_path_factory):
-    from siri.envs.corpus import iter_corpus_texts
-    from siri.policy.loading import load_policy
-    from siri.policy.presets import init_model
-
-    texts = list(iter_corpus_texts(seeds_per_env=4, names=["household"]))
-    path = init_model("tiny", tmp_path_factory.mktemp("sftdata") / "tiny", texts=texts, seed=0)
-    return load_policy(path, device="cpu")[1]
+def tokenizer(tiny):
+    return tiny[1]
 
 
 def cfg_for(*overrides: str):

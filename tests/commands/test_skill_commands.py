@@ -88,7 +88,7 @@ def test_serve_bad_arguments_are_one_line_errors(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_siri_serve_process_answers_and_stops_on_sigterm(tiny_dir):
+def test_siri_serve_process_answers_and_stops_on_sigterm(tiny_model_dir):
     import json
     import re
     import signal
@@ -96,7 +96,7 @@ def test_siri_serve_process_answers_and_stops_on_sigterm(tiny_dir):
     import sys
     import urllib.request
 
-    proc = subprocess.Popen([sys.executable, "-m", "siri.cli", "serve", "--checkpoint", str(tiny_dir), "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "siri.cli", "serve", "--checkpoint", str(tiny_model_dir), "--port", "0",
                              "--device", "cpu", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

@@ -13,7 +13,7 @@ from siri.agent import StructuredSkill
 from siri.config import load_config
 from siri.train.loop import Trainer
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
 SKILL = StructuredSkill(success_patterns=("push the box toward the target",), mistakes=("pushing into a corner",),
                         workflow=("up", "left"))
 
