@@ -17,6 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from siri.envs.registry import check_env_options, env_entry
+from siri.train.methods.registry import config_class  # names -> config classes, imported on first use
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
 
@@ -61,8 +63,6 @@ class EnvConfig(Section):
     @field_validator("name")
     @classmethod
     def _registered(cls, name: str) -> str:
-        from siri.envs.registry import env_entry
-
         try:
             env_entry(name)
         except ValueError as e:  # EnvError: one line naming the allowed environments
@@ -72,8 +72,6 @@ class EnvConfig(Section):
     @field_validator("options")
     @classmethod
     def _options_fit_the_env(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        from siri.envs.registry import check_env_options
-
         if "name" not in info.data:  # a bad name is reported on its own
             return options
         try:
@@ -208,8 +206,6 @@ class Config(Section):
 
 def algo_config(data: Any) -> AlgoConfig:
     """Validate an `algo` section with the config class its `name` picks (default: gigpo)."""
-    from siri.train.methods.registry import config_class  # the registry imports method configs lazily
-
     if isinstance(data, BaseModel):
         data = data.model_dump()
     if not isinstance(data, dict):

@@ -17,6 +17,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from siri.utils.atomic import atomic_write_jsonl
+from siri.utils.errors import UserError
+
 T = TypeVar("T")
 
 
@@ -48,8 +51,6 @@ class MetricsWriter:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:  # pragma: no cover - optional extra
-                from siri.utils.errors import UserError
-
                 raise UserError("run.tensorboard needs the tensorboard package: pip install 'siri[tensorboard]'") from None
             self._tb = SummaryWriter(str(tensorboard_dir))
 
@@ -72,8 +73,6 @@ class MetricsWriter:
             return
         rows = read_metrics(self.path)
         kept = [r for r in rows if r.get("iteration", -1) <= iteration]
-        from siri.utils.atomic import atomic_write_jsonl
-
         atomic_write_jsonl(self.path, kept)
 
     def close(self) -> None:
