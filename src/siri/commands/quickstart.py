@@ -3,7 +3,7 @@
 Stages (each skipped when its output already exists, so an interrupted quickstart picks up where it
 stopped): build the tiny preset offline -> SFT warm start on household oracle demonstrations ->
 evaluate the SFT start -> SIRI Phases 0-2 -> evaluate the plain-prompt policy on held-out seeds ->
-report.md with plots. Settings come from the shipped `household_tiny` preset; overrides apply to the
+report.md with plots. Settings come from the shipped `household_tiny_siri` preset; overrides apply to the
 SFT and SIRI stages alike.
 """
 
