@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-HAND_TEXTS = [
-    # policy and agent lines
+AGENT_TEXTS = [
     "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, a cabinet 2, "
     "a countertop 1, a fridge 1, a sinkbasin 1 and a microwave 1.",
     "Your task is to: put a clean apple in fridge.",
@@ -23,7 +22,8 @@ HAND_TEXTS = [
     "Nothing happens.",
     "Search results: [B07XYZ] red cotton shirt, $12.99 [Next >]",
     "#### ## @ $ ## . #### push box left right up down",
-    # skill lines
+]
+SKILL_TEXTS = [
     "You are in the middle of a room. Looking quickly around you, you see a cabinet 1, a countertop 1, "
     "a fridge 1, a sinkbasin 1 and a microwave 1.",
     "Your task is to: put a clean mug in coffeemachine.",
@@ -34,10 +34,16 @@ HAND_TEXTS = [
 
 
 @pytest.fixture(scope="session")
+def texts() -> list[str]:
+    """The hand-written agent lines alone, for tests that train a tokenizer of their own."""
+    return AGENT_TEXTS * 20
+
+
+@pytest.fixture(scope="session")
 def tiny_texts() -> list[str]:
     from siri.envs.corpus import iter_corpus_texts
 
-    return HAND_TEXTS * 20 + list(iter_corpus_texts(seeds_per_env=5))
+    return (AGENT_TEXTS + SKILL_TEXTS) * 20 + list(iter_corpus_texts(seeds_per_env=5))
 
 
 @pytest.fixture(scope="session")

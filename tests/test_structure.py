@@ -110,7 +110,8 @@ def test_no_python_file_over_400_lines():
 
 def test_nothing_refers_to_a_file_outside_the_repository():
     spec_names = "|".join(n.upper() for n in ("algorithms", "environments", "architecture"))
-    outside = re.compile(r"\.\./shared|shared/spec|(?<![\w/])(" + spec_names + r")\.md")
+    shared = "shared"  # spelled apart so this file does not match itself
+    outside = re.compile(r"\.\./" + shared + "|" + shared + r"/spec|(?<![\w/])(" + spec_names + r")\.md")
     hits = [f"{p.relative_to(ROOT)}:{i}" for p in _tracked() if p.suffix in {".py", ".md", ".yaml", ".toml", ""}
             for i, line in enumerate(p.read_text(errors="replace").splitlines(), 1) if outside.search(line)]
     assert hits == []
