@@ -27,6 +27,7 @@ DEFAULT_ALGO = "gigpo"
 # Before the `algo` section held each method's options, SIRI's and Skill-SD's sat in top-level
 # sections of these names (run directories of that time still hold such a config.yaml).
 LEGACY_SECTIONS = {"siri": ("siri",), "skill_sd": ("skill_sd", "opd", "opsd")}
+_RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -35,13 +36,21 @@ class Section(BaseModel):
 
 
 class RunConfig(Section):
-    name: str = Field("run", min_length=1, description="run directory name under out_dir")
+    name: str = Field("run", min_length=1, description="run directory name under out_dir (one folder name)")
     out_dir: str = "runs"
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = Field(0, ge=0, description="torch CPU threads (0: auto, 1 for small models on CPU)")
     progress: bool = True
     tensorboard: bool = Field(False, description="also log metrics to RUN_DIR/tensorboard (pip install siri[tensorboard])")
+
+    @field_validator("name")
+    @classmethod
+    def _one_folder(cls, name: str) -> str:
+        if not _RUN_NAME.fullmatch(name):
+            raise PydanticCustomError("run_name", "must be one folder name (letters, digits, '.', '_', '-', not "
+                                                  "starting with '.'), so the run stays inside run.out_dir")
+        return name
 
 
 class ModelConfig(Section):

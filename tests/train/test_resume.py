@@ -38,8 +38,11 @@ def test_checkpoint_holds_model_optimizer_rng_and_iteration(tiny_cfg):
     ckpt = latest_checkpoint(cfg.run_dir / "checkpoints")
     assert ckpt is not None and ckpt.name == "iter_000000"
     assert (ckpt / "model" / "model.safetensors").exists() and (ckpt / "model" / "tokenizer.json").exists()
-    assert (ckpt / "trainer.pt").exists()
+    assert {p.name for p in ckpt.iterdir()} == {"model", "optimizer.safetensors", "trainer.json", "state.json",
+                                                 "complete.json"}  # no pickle anywhere
     assert json.loads((ckpt / "state.json").read_text())["iteration"] == 0
+    marker = json.loads((ckpt / "complete.json").read_text())
+    assert marker["files"]["model/model.safetensors"] == (ckpt / "model" / "model.safetensors").stat().st_size
 
 
 def test_existing_run_needs_resume(tiny_cfg):

@@ -35,18 +35,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def resolve_model_dir(path: Path) -> tuple[Path, Path | None]:
-    """(model directory, run directory if any) from a model dir, a checkpoint dir or a run dir."""
-    from siri.train.checkpoint import latest_checkpoint
+    """(model directory, the run directory that wrote it, if any) from a model directory (a run's
+    `model/` from SFT, or a checkpoint's `model/`), a checkpoint directory or a run directory."""
+    from siri.train.checkpoint import iteration_of, latest_checkpoint
     from siri.utils.errors import UserError
 
     if (path / "config.json").exists():
-        run_dir = path.parent.parent.parent if path.parent.name.startswith("iter_") else None
-        return path, run_dir
-    if (path / "model" / "config.json").exists():
-        return path / "model", path.parent.parent if path.parent.name == "checkpoints" else None
+        if iteration_of(path.parent) is not None:  # RUN/checkpoints/iter_N/model
+            return path, path.parent.parent.parent
+        return path, path.parent if (path.parent / "config.yaml").is_file() else None  # RUN/model (SFT)
+    if iteration_of(path) is not None and (path / "model" / "config.json").exists():  # RUN/checkpoints/iter_N
+        return path / "model", path.parent.parent
     latest = latest_checkpoint(path / "checkpoints")
-    if latest is not None:
+    if latest is not None:  # an RL run: its newest complete checkpoint
         return latest / "model", path
+    if (path / "model" / "config.json").exists():  # an SFT run
+        return path / "model", path if (path / "config.yaml").is_file() else None
     raise UserError(f"no model found at {path}: expected a model directory, a checkpoint or a run directory")
 
 
@@ -87,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
     if args.episodes < 1:
         raise UserError(f"--episodes must be >= 1, got {args.episodes}")
     model_dir, run_dir = resolve_model_dir(Path(args.checkpoint))
-    config_path = args.config or (str(run_dir / "config.yaml") if run_dir and (run_dir / "config.yaml").exists() else None)
+    saved = run_dir / "config.yaml" if run_dir is not None and (run_dir / "config.yaml").is_file() else None
+    if args.config is None and saved is None and args.env is None:
+        raise UserError(f"{model_dir} was not written by a run (no config.yaml beside it): pass --config (or --env) "
+                        f"to say what to evaluate it on")
+    config_path = args.config or (str(saved) if saved else None)
     overrides = list(args.overrides) + [f"eval.split={args.split}", f"eval.episodes={args.episodes}"]
     if args.env:
         overrides.append(f"env.name={args.env}")
@@ -109,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                           seed=cfg.run.seed, on_batch=lambda n: bar.advance(task, n), variant_fn=variant_fn)
     print_eval(result)
     name = f"{cfg.env.name}_{args.split}{'_skills' if args.skills else ''}.json"
-    out = Path(args.out) if args.out else (run_dir or model_dir) / "eval" / name
+    out = Path(args.out) if args.out else (run_dir or cfg.run_dir) / "eval" / name
     atomic_write_json(out, result.to_json())
     print(f"wrote {out}")
     return 0

@@ -16,12 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="tiny", help="model size preset: tiny (default) or small")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0, help="weight initialization seed")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into a non-empty --out, replacing only the model's files (others are kept)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from siri.policy.presets import init_model
 
-    path = init_model(args.preset, args.out, seed=args.seed)
+    path = init_model(args.preset, args.out, seed=args.seed, overwrite=args.overwrite)
     print(f"wrote {args.preset} model to {path}")
     return 0

@@ -39,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from siri.config import load_config
     from siri.policy.presets import init_model
     from siri.report.markdown import write_report
-    from siri.train.checkpoint import latest_checkpoint
     from siri.train.loop import Trainer
     from siri.evaluation.table import print_eval
     from siri.sft.run import run_sft
@@ -59,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     sft_model = out / "sft" / "model"
     t = _stage("2/4 SFT warm start on oracle demonstrations")
     if not (sft_model / "config.json").exists():
-        sft_model = run_sft(sft_cfg)
+        sft_model = run_sft(sft_cfg, overwrite=True)  # its own stage folder: an interrupted SFT starts again
     print(f"warm-started model at {sft_model} ({time.perf_counter() - t:.0f}s)")
 
     train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri", *common])
     t = _stage("3/4 SIRI: GiGPO warm-up, skill mining and validation, internalization")
-    resume = latest_checkpoint(train_cfg.run_dir / "checkpoints") is not None
+    resume = (train_cfg.run_dir / "config.yaml").exists()  # an interrupted stage continues
     trainer = Trainer(train_cfg, resume=resume)
     sft_eval = trainer.run_dir / "eval" / "sft_start.json"
     if not sft_eval.exists() and trainer.start == 0:

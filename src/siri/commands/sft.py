@@ -18,6 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", help="YAML file (defaults when omitted)")
     p.add_argument("--quiet", action="store_true", help="no progress bar (same as run.progress=false)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="reuse an existing run.name and model folder, replacing only the files SFT writes")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. sft.epochs=3")
     p.set_defaults(func=run)
 
@@ -27,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, overrides)
     from siri.sft.run import run_sft  # lazy: torch loads only when the command runs
 
-    run_sft(cfg)
+    run_sft(cfg, overwrite=args.overwrite)
     return 0

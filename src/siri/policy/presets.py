@@ -18,7 +18,7 @@ import torch
 from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from siri.policy.tokenizer import IM_END, build_tokenizer
-from siri.utils.atomic import atomic_dir
+from siri.utils.atomic import check_output_dir, output_dir
 from siri.utils.errors import UserError
 
 PRESET_FILE = "siri_preset.json"
@@ -108,17 +108,20 @@ def init_model(
     out_dir: str | os.PathLike[str],
     texts: Iterable[str] | None = None,
     seed: int = 0,
+    overwrite: bool = False,
 ) -> Path:
     """Build preset `preset` (tokenizer trained on `texts`, default: the env corpus) into `out_dir`.
 
     Writes Hugging Face files (config, safetensors weights, generation config, tokenizer with chat
-    template) atomically: `out_dir` is either the old complete directory or the new complete one.
+    template) into a new or empty `out_dir` in one rename; a non-empty one is refused unless
+    `overwrite`, which replaces only these files (`siri.utils.atomic.output_dir`).
     """
     spec = get_preset(preset)
+    check_output_dir(out_dir, overwrite)  # before the minutes of work, not after
     tokenizer = build_tokenizer(_default_texts() if texts is None else texts, spec.vocab_size)
     model = build_model(spec, tokenizer, seed)
     out = Path(out_dir)
-    with atomic_dir(out) as tmp:
+    with output_dir(out, overwrite) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         meta = {"preset": preset, "seed": seed, **asdict(spec)}

@@ -22,7 +22,8 @@ from siri.config import Config, save_config
 from siri.policy.loading import configure_threads, load_policy
 from siri.sft.data import SFTData, build_examples, check_kinds
 from siri.sft.loop import LoopStats, train_sft
-from siri.utils.atomic import atomic_dir, atomic_write_text
+from siri.train.rundir import holds_run
+from siri.utils.atomic import atomic_write_text, check_output_dir, output_dir
 from siri.utils.errors import UserError
 from siri.utils.metrics import MetricsWriter, progress
 
@@ -32,9 +33,10 @@ def sft_output_dir(cfg: Config) -> Path:
     return Path(cfg.sft.out) if cfg.sft.out else cfg.run_dir / "model"
 
 
-def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path) -> Path:
-    """Model (safetensors) + generation config + tokenizer, atomically: the old dir or the new one."""
-    with atomic_dir(out) as tmp:
+def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path, overwrite: bool = False) -> Path:
+    """Model (safetensors) + generation config + tokenizer, into a new folder in one rename (or, with
+    `overwrite`, over the same files of an existing one, keeping its other files)."""
+    with output_dir(out, overwrite) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     return out
@@ -62,12 +64,16 @@ def _train_with_bar(model: PreTrainedModel, data: SFTData, cfg: Config, writer: 
         return train_sft(model, data.examples, sft, cfg.run.seed, log=writer.write, on_step=on_step)
 
 
-def run_sft(cfg: Config, echo: Callable[[str], None] = print) -> Path:
+def run_sft(cfg: Config, echo: Callable[[str], None] = print, overwrite: bool = False) -> Path:
     """Warm-start `cfg.model.path` on the configured examples; returns the saved model directory.
 
-    Same config (and seed) on the same machine => the same weights.
+    Same config (and seed) on the same machine => the same weights. Like `siri train`, it starts a new
+    run: an existing run directory or a non-empty model folder is refused unless `overwrite`.
     """
     check_kinds(cfg.sft.kinds)  # fail before loading anything
+    if holds_run(cfg.run_dir) and not overwrite:
+        raise UserError(f"run directory {cfg.run_dir} already holds a run; choose run.name (or --overwrite)")
+    check_output_dir(sft_output_dir(cfg), overwrite)
     torch.manual_seed(cfg.run.seed)
     model, tokenizer = load_policy(cfg.model.path, device=cfg.run.device, dtype=cfg.model.dtype)
     configure_threads(model, cfg.run.threads)
@@ -85,7 +91,7 @@ def run_sft(cfg: Config, echo: Callable[[str], None] = print) -> Path:
     writer.write({"phase": "sft", "event": "data", "time_s": round(time.perf_counter() - start, 3),
                   **data.summary()})
     stats = _train_with_bar(model, data, cfg, writer)
-    out = save_model(model, tokenizer, sft_output_dir(cfg))
+    out = save_model(model, tokenizer, sft_output_dir(cfg), overwrite)
     writer.write({"phase": "sft", "event": "done", "steps": stats.steps, "epochs": stats.epochs,
                   "loss": stats.final_loss, "train_s": round(stats.seconds, 3), "model": str(out)})
     writer.close()

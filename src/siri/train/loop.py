@@ -17,14 +17,16 @@ from siri.config import Config, save_config
 from siri.policy.loading import configure_threads, load_policy
 from siri.policy.scoring import score
 from siri.rollout.engine import RolloutEngine, RolloutSettings
-from siri.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from siri.train.checkpoint import restore_newest, save_checkpoint
 from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate
 from siri.train.methods.base import MethodContext, scoring_temperature
 from siri.train.methods.registry import make_method
+from siri.train.rundir import clean_leftovers, open_run_dir
 from siri.rollout.summary import rollout_summary
 from siri.train.update import UpdateSettings, policy_update
 from siri.utils.atomic import atomic_write_json
 from siri.utils.errors import UserError
+from siri.utils.failpoints import reach
 from siri.utils.metrics import MetricsWriter, progress
 
 TRAIN_SEED_SPACE = 1_000_000
@@ -58,22 +60,12 @@ def update_settings(cfg: Config) -> UpdateSettings:
                           temperature=scoring_temperature(cfg))
 
 
-def prepare_run_dir(cfg: Config, resume: bool) -> Path:
-    run_dir = cfg.run_dir
-    has_ckpt = latest_checkpoint(run_dir / "checkpoints") is not None
-    if has_ckpt and not resume:
-        raise UserError(f"run directory {run_dir} already holds a run; pass --resume or choose run.name")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, run_dir / "config.yaml")
-    return run_dir
-
-
 class Trainer:
     """Holds the policy, reference, optimizer and method of one run."""
 
     def __init__(self, cfg: Config, resume: bool = False):
         self.cfg = cfg
-        self.run_dir = prepare_run_dir(cfg, resume)
+        self.run_dir = open_run_dir(cfg, resume)
         seed_everything(cfg.run.seed)
         self.model, self.tokenizer = load_policy(cfg.model.path, cfg.run.device, cfg.model.dtype)
         configure_threads(self.model, cfg.run.threads)
@@ -100,15 +92,25 @@ class Trainer:
         return ref
 
     def _resume(self) -> None:
-        path = latest_checkpoint(self.run_dir / "checkpoints")
-        if path is None:
+        """Continue from the newest checkpoint that loads; with none, start again from iteration 0
+        with no rows of the interrupted attempt left (docs/run-directory.md "Resuming")."""
+        ckpts = self.run_dir / "checkpoints"
+        gone = clean_leftovers(self.run_dir, ckpts)
+        if gone:
+            print(f"removed {len(gone)} unfinished writes of the interrupted run: {', '.join(gone)}")
+        restored = restore_newest(ckpts, self.model, self.optimizer, self.rng)
+        last = restored.iteration if restored is not None else -1
+        later, unreadable = self.metrics.truncate_after(last)
+        if unreadable:
+            print(f"warning: dropped {unreadable} unreadable lines of {self.metrics.path} (torn or garbled)")
+        if restored is None:
+            print(f"resuming {self.run_dir}: no complete checkpoint, starting from iteration 0"
+                  + (f" (dropped {later} metrics rows of the interrupted attempt)" if later else ""))
             return
-        restored = load_checkpoint(path, self.model, self.optimizer, self.rng)
         self.start = restored.iteration + 1
         self.env_steps_total = int(restored.state.get("env_steps_total", 0))
         self.method.load_state_dict(restored.state.get("method", {}))
-        self.metrics.truncate_after(restored.iteration)
-        print(f"resuming {self.run_dir} after iteration {restored.iteration}")
+        print(f"resuming {self.run_dir} after iteration {restored.iteration} ({restored.path.name})")
 
     def _state(self) -> dict[str, Any]:
         return {"env_steps_total": self.env_steps_total, "method": self.method.state_dict()}
@@ -120,6 +122,7 @@ class Trainer:
         variant_fn = self.method.begin_iteration(it, seeds)
         batch = self.engine.run(seeds, cfg.train.group_size, rng=self.rng,
                                 **({"variant_fn": variant_fn} if variant_fn is not None else {}))
+        reach("rollout")
         t1 = time.perf_counter()
         ref_lp = None
         if self.ref is not None:
@@ -133,6 +136,7 @@ class Trainer:
         prepared = self.method.prepare(batch, ctx)
         upd = policy_update(self.model, self.optimizer, prepared.rows, prepared.plan, update_settings(cfg),
                             self.tokenizer.pad_token_id, self.rng)
+        reach("update")
         self.method.end_iteration(ctx)
         t3 = time.perf_counter()
         self.env_steps_total += batch.env_steps
@@ -164,6 +168,7 @@ class Trainer:
                 if cfg.train.eval_every and (it + 1) % cfg.train.eval_every == 0:
                     row.update(self._eval_row())
                 self.metrics.write(row)
+                reach("metrics")
                 if (it + 1) % cfg.train.checkpoint_every == 0 or it + 1 == end or self.budget_spent():
                     save_checkpoint(self.run_dir / "checkpoints", it, self.model, self.tokenizer, self.optimizer,
                                     self.rng, self._state(), cfg.train.keep_checkpoints)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from siri.utils.errors import UserError
+
 
 def _fsync_dir(path: Path) -> None:
     try:
@@ -94,3 +96,43 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def check_output_dir(path: str | os.PathLike[str], overwrite: bool = False) -> bool:
+    """Whether `path` holds files (True) or is absent or empty (False); a non-empty folder without
+    `overwrite`, or a file, is a one-line error. Call it before long work, to fail first."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{target} exists and is not a folder")
+    if not (target.is_dir() and any(target.iterdir())):
+        return False
+    if not overwrite:
+        raise UserError(f"{target} is not empty; refusing to write into it (--overwrite replaces only the files "
+                        f"this command writes and keeps the others)")
+    return True
+
+
+@contextmanager
+def output_dir(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
+    """A folder a command fills with its files, that never loses a file it did not write.
+
+    Yields a temporary folder to fill. An absent or empty `path` then receives it whole, in one rename.
+    A non-empty `path` is refused unless `overwrite`; with it, each file written replaces its namesake
+    in `path` (one atomic rename each) and every other file there stays.
+    """
+    target = Path(path)
+    if not check_output_dir(target, overwrite):
+        with atomic_dir(target) as tmp:
+            yield tmp
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        yield tmp
+        for src in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            dest = target / src.relative_to(tmp)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(src, _default_mode())
+            os.replace(src, dest)
+        _fsync_dir(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -67,29 +67,44 @@ class MetricsWriter:
                     self._tb.add_scalar(key, value, step)
             self._tb.flush()
 
-    def truncate_after(self, iteration: int) -> None:
-        """Keep only rows whose `iteration` is <= `iteration` (and rows without one)."""
+    def truncate_after(self, iteration: int) -> tuple[int, int]:
+        """Keep only rows whose `iteration` is <= `iteration` (and rows without one); returns
+        (rows dropped for being later, lines dropped for being unreadable: torn or garbled)."""
         if not self.path.exists():
-            return
-        rows = read_metrics(self.path)
+            return 0, 0
+        rows, bad = read_metrics_counted(self.path)
         kept = [r for r in rows if r.get("iteration", -1) <= iteration]
         atomic_write_jsonl(self.path, kept)
+        return len(rows) - len(kept), bad
 
     def close(self) -> None:
         if self._tb is not None:
             self._tb.close()
 
 
-def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All complete rows of a metrics file; a torn last line (crash mid-write) is ignored."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
+def read_metrics_counted(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
+    """(the readable rows of a metrics file, the number of lines that are not a JSON object): a crash
+    mid-write tears the last line, and a damaged file may hold anything, bytes included."""
+    rows, bad = [], 0
+    with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
+            if not line.strip():
                 continue
-    return rows
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                bad += 1
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+            else:
+                bad += 1
+    return rows, bad
+
+
+def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """All readable rows of a metrics file (see `read_metrics_counted`)."""
+    return read_metrics_counted(path)[0]
 
 
 def progress(disable: bool = False) -> Progress:
