@@ -10,7 +10,7 @@ import torch
 from transformers import Qwen2Config
 
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
-from siri.policy.sampling import StopStrings, choose_tokens, sample, top_p_filter
+from siri.policy.sampling import SamplingCancelled, StopStrings, choose_tokens, sample, top_p_filter
 from siri.policy.scoring import score
 
 USER_TEXTS = [
@@ -71,6 +71,25 @@ def test_same_seed_same_ids(tiny, prompts):
     d = sample(model, prompts, seed=4, **kw)
     assert a.ids == b.ids == c.ids and a.logprobs == b.logprobs
     assert a.ids != d.ids
+
+
+def cancel_after(polls: int):
+    """A `cancelled` callback that says yes from its (polls + 1)-th call on; `.calls` counts calls."""
+    def cancelled() -> bool:
+        cancelled.calls += 1
+        return cancelled.calls > polls
+    cancelled.calls = 0
+    return cancelled
+
+
+def test_cancel_callback_stops_early_and_never_changes_samples(tiny, prompts):
+    model, tok = tiny
+    kw = dict(max_new_tokens=12, tokenizer=tok, eos_token_id=None, stop=(), seed=5)
+    never = cancel_after(10**9)
+    a, b = sample(model, prompts, **kw), sample(model, prompts, cancelled=never, **kw)
+    assert a.ids == b.ids and a.logprobs == b.logprobs and never.calls == 12  # polled once per step
+    with pytest.raises(SamplingCancelled, match="after 3 of at most 12"):
+        sample(model, prompts, cancelled=cancel_after(3), **kw)
 
 
 def naive_greedy(model, prompt, n):

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16"))
     p.add_argument("--seed", type=int, default=0, help="sampling seed for requests that give none")
+    p.add_argument("--max-body-bytes", type=int, default=None,
+                   help="largest request body accepted, in bytes (default 1 MiB; larger ones get HTTP 413)")
     p.add_argument("--quiet", action="store_true", help="do not log each request")
     p.set_defaults(func=run)
 
@@ -34,16 +36,21 @@ def run(args: argparse.Namespace) -> int:
     from siri.commands.eval import resolve_model_dir
     from siri.policy.loading import load_policy
     from siri.policy.serve import start_server
+    from siri.policy.serve_requests import MAX_BODY_BYTES
     from siri.utils.errors import UserError
 
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port must be in [0, 65535], got {args.port}")
+    max_body = MAX_BODY_BYTES if args.max_body_bytes is None else args.max_body_bytes
+    if max_body < 1:
+        raise UserError(f"--max-body-bytes must be positive, got {max_body}")
     model_dir, _ = resolve_model_dir(Path(args.checkpoint))
     model, tokenizer = load_policy(str(model_dir), args.device, args.dtype)
     if not getattr(tokenizer, "chat_template", None):
         raise UserError(f"the tokenizer of {model_dir} has no chat template; serve an instruct/chat model")
     try:
-        server = start_server(model, tokenizer, args.host, args.port, args.model_name, args.seed, quiet=args.quiet)
+        server = start_server(model, tokenizer, args.host, args.port, args.model_name, args.seed, quiet=args.quiet,
+                              max_body_bytes=max_body)
     except OSError as e:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     if args.host not in LOOPBACK:

@@ -14,7 +14,7 @@ trainer can recompute from logits alone). Temperature 0 = greedy; its log-probs 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
@@ -22,6 +22,10 @@ from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 from siri.policy.scoring import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
 
 FINISH_REASONS = ("stop", "eos", "length")
+
+
+class SamplingCancelled(Exception):
+    """`sample` stopped because its `cancelled` callback said so (e.g. the HTTP client went away)."""
 
 
 @dataclass
@@ -204,6 +208,7 @@ def sample(
     pad_token_id: int | None = None,
     seed: int | None = None,
     rng: torch.Generator | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> SampleOutput:
     """Sample one response per prompt (lists of token ids), in one left-padded batch with a KV cache.
 
@@ -212,6 +217,10 @@ def sample(
     `max_new_tokens`. Finished rows leave the batch; identical prompts (the N rollouts of a group) share
     one prefill and still get independent draws. Same seed (or rng state) and inputs => same
     ids. The model is put in eval mode for the call and restored after.
+
+    `cancelled`, if given, is called before each decoding step; when it returns True the call raises
+    SamplingCancelled, so a server stops work nobody will read. It draws no random numbers, so the
+    samples of a call it never cancels are the same as without it.
     """
     _check_args(prompts, max_new_tokens, temperature, top_p)
     stops = StopStrings(stop, tokenizer)
@@ -229,18 +238,21 @@ def sample(
     try:
         with torch.inference_mode():
             _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_token_id,
-                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons)
+                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons, cancelled)
     finally:
         model.train(was_training)
     return SampleOutput([Sample(ids[i], lps[i], reasons[i]) for i in range(n)])
 
 
-def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_id, gen, ids, lps, reasons) -> None:
+def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_id, gen, ids, lps, reasons,
+            cancelled=None) -> None:
     """The decoding loop; fills `ids`, `lps`, `reasons` (indexed by prompt) in place."""
     dec = _Decoder(model, prompts, pad_id)
     rows = list(range(len(prompts)))  # prompt index of each current batch row
     greedy = temperature == 0
     for step in range(max_new_tokens):
+        if cancelled is not None and cancelled():
+            raise SamplingCancelled(f"cancelled after {step} of at most {max_new_tokens} tokens")
         lp = logprobs_from_logits(dec.logits, temperature)
         noise = None
         if not greedy:  # drawn for the full batch so a row's draws do not depend on who else finished
