@@ -199,3 +199,17 @@ def test_eval_of_an_sft_model_uses_that_runs_config_and_writes_under_the_run(tin
     shutil.copytree(tiny_model_dir, bare)
     assert main(["eval", "--checkpoint", str(bare), "--episodes", "2"]) == 2  # no run, no --config: refused
     assert yaml.safe_load((run / "config.yaml").read_text())["env"]["name"] == "sokoban"
+
+
+def test_a_checkpoint_of_another_model_is_one_line(tiny_cfg, tmp_path):
+    from siri.policy.loading import load_policy
+    from siri.policy.presets import init_model
+    from siri.train.checkpoint import load_checkpoint
+
+    cfg = tiny_cfg("train.iterations=1")
+    trainer = Trainer(cfg)
+    trainer.run()
+    other, _ = load_policy(init_model("tiny", tmp_path / "other", texts=["a b c d e f g"] * 20), device="cpu")
+    with pytest.raises(CheckpointError, match=r"does not fit the model: model.embed_tokens.weight has shape") as err:
+        load_checkpoint(latest_checkpoint(cfg.run_dir / "checkpoints"), other, trainer.optimizer, trainer.rng)
+    assert "\n" not in str(err.value)
