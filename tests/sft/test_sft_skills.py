@@ -4,7 +4,6 @@ import pytest
 
 from siri.agent import parse_skills
 from siri.config import load_config
-from siri.policy.loading import load_policy
 from siri.sft.data import BuildContext, get_builder
 from siri.sft.skills import end_of_turn_id, skills_by_type
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from siri.config import Config, save_config
+from siri.config import Config
 from siri.policy.loading import configure_threads, load_policy
 from siri.policy.scoring import score
 from siri.rollout.engine import RolloutEngine, RolloutSettings
@@ -25,7 +25,6 @@ from siri.train.rundir import clean_leftovers, open_run_dir
 from siri.rollout.summary import rollout_summary
 from siri.train.update import UpdateSettings, policy_update
 from siri.utils.atomic import atomic_write_json
-from siri.utils.errors import UserError
 from siri.utils.failpoints import reach
 from siri.utils.metrics import MetricsWriter, progress
 
