@@ -85,17 +85,51 @@ def test_dual_clip_must_exceed_one():
         ppo_clip_loss(logp, old, adv, mask, dual_clip=0.5)
 
 
-def test_k3_values_and_clamp():
-    # Δ = ref - logp. Δ = ln 2: e^Δ - Δ - 1 = 1 - ln 2. Δ = 0: 0. Δ = -ln 2: 0.5 + ln 2 - 1 = ln 2 - 0.5.
-    # Δ = 15 clamps to 10: e^10 - 11. Δ = -15 clamps to -10: e^-10 + 9.
-    logp = torch.zeros(1, 5, dtype=torch.float64, requires_grad=True)
-    ref = torch.tensor([[math.log(2), 0.0, -math.log(2), 15.0, -15.0]], dtype=torch.float64)
+# k3 as verl's low_var_kl: Δ = ref − logp clamped to [−20, 20], k3 = e^Δ − Δ − 1 clamped to [−10, 10].
+# With logp = 0, ref = Δ. d k3 / d logp = −(e^Δ − 1) = 1 − e^Δ where no clamp binds, else 0.
+#   Δ        k3 before the k3 clamp      k3            gradient       which clamp binds
+#   ln 2     2 − ln 2 − 1 = 1 − ln 2     1 − ln 2      1 − 2 = −1     none
+#   0        0                           0             0              none
+#   −ln 2    ½ + ln 2 − 1 = ln 2 − ½     ln 2 − ½      1 − ½ = ½      none
+#   2        e² − 3 ≈ 4.389              e² − 3        1 − e²         none
+#   −10      e^−10 + 9 ≈ 9.00005         e^−10 + 9     1 − e^−10      none (the old Δ clamp's edge)
+#   3        e³ − 4 ≈ 16.09              10            0              k3
+#   −12      e^−12 + 11 ≈ 11.00001       10            0              k3
+#   25       Δ → 20: e^20 − 21 ≈ 4.9e8   10            0              Δ and k3
+#   −25      Δ → −20: e^−20 + 19         10            0              Δ and k3
+#   1000     Δ → 20 (e^1000 would be inf, and 0·inf = NaN in the backward pass)   10   0   Δ and k3
+# The Δ clamp never binds alone: k3 already exceeds 10 at |Δ| = 20 (it reaches 10 at Δ ≈ 2.61 and
+# Δ ≈ −11.0).
+K3_DELTA = [math.log(2), 0.0, -math.log(2), 2.0, -10.0, 3.0, -12.0, 25.0, -25.0, 1000.0]
+K3_VALUE = [1 - math.log(2), 0.0, math.log(2) - 0.5, math.exp(2) - 3, math.exp(-10) + 9,
+            10.0, 10.0, 10.0, 10.0, 10.0]
+K3_GRAD = [-1.0, 0.0, 0.5, 1 - math.exp(2), 1 - math.exp(-10), 0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_k3_values_gradients_and_clamps(dtype):
+    logp = torch.zeros(1, len(K3_DELTA), dtype=dtype, requires_grad=True)
+    ref = torch.tensor([K3_DELTA], dtype=dtype)
     k3 = kl_k3(logp, ref)
-    expected = [1 - math.log(2), 0.0, math.log(2) - 0.5, math.exp(10) - 11, math.exp(-10) + 9]
-    torch.testing.assert_close(k3, torch.tensor([expected], dtype=torch.float64), atol=1e-9, rtol=1e-12)
-    # d k3 / d logp = 1 - e^Δ inside the clamp (1 - 2 = -1; 0; 1 - 0.5 = 0.5), 0 where the clamp binds.
+    tol = {"atol": 1e-9, "rtol": 1e-12} if dtype == torch.float64 else {"atol": 1e-5, "rtol": 1e-6}
+    torch.testing.assert_close(k3, torch.tensor([K3_VALUE], dtype=dtype), **tol)
     k3.sum().backward()
-    torch.testing.assert_close(logp.grad, torch.tensor([[-1.0, 0.0, 0.5, 0.0, 0.0]], dtype=torch.float64))
+    torch.testing.assert_close(logp.grad, torch.tensor([K3_GRAD], dtype=dtype), **tol)
+
+
+def test_k3_clamp_edges_pass_the_gradient():
+    # At k3 = 10 exactly the clamp does not bind (torch.clamp keeps the gradient on its bounds).
+    # Δ* with e^Δ* − Δ* − 1 = 10, found by bisection; the gradient there is 1 − e^Δ*.
+    lo, hi = 2.0, 3.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.exp(mid) - mid - 1 < 10 else (lo, mid)
+    logp = torch.tensor([[-lo + 1e-9, -lo - 1e-6]], dtype=torch.float64, requires_grad=True)  # Δ just inside, outside
+    k3 = kl_k3(logp, torch.zeros_like(logp))
+    assert k3[0, 0].item() < 10.0 and k3[0, 1].item() == 10.0
+    k3.sum().backward()
+    assert logp.grad[0, 0].item() == pytest.approx(1 - math.exp(lo), rel=1e-6)
+    assert logp.grad[0, 1].item() == 0.0
 
 
 def test_kl_loss_is_token_mean_and_reference_gets_no_gradient():

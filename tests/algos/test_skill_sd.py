@@ -55,15 +55,38 @@ def test_teacher_and_old_policy_get_no_gradient():
     assert old.grad is None and teacher.grad is None
 
 
-def test_clamp_on_negative_ell():
-    # ℓ = -30 is clamped to -20: value ρ·(e^20 - 1 - 20) with ρ = 1; the gradient through ℓ is cut, so
-    # only the ρ path remains: d/dlogp = ρ·(e^20 - 21).
-    logp = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
-    teacher = torch.full((1, 1), 30.0, dtype=torch.float64)
-    loss, _ = skill_sd_loss(logp, torch.zeros(1, 1, dtype=torch.float64), teacher, torch.ones(1, 1, dtype=torch.float64))
-    assert loss.item() == pytest.approx(math.exp(20) - 21, rel=1e-12)
+def test_clamp_on_negative_ell_gives_no_gradient():
+    # Three tokens, logp = 0, N = 3.
+    #  k  teacher  old  ℓ = 0 − teacher         ρ = e^{0 − old}  value ρ·(e^{−ℓ} − 1 + ℓ)      gradient
+    #  1  30       −1   −30, clamped to −20     e                e·(e^20 − 21)                 0 (clamp binds)
+    #  2  20       0    −20, the bound itself   1                e^20 − 21                     ρ·ℓ = −20
+    #  3  −ln 2    ln 2 ln 2                    ½                ½·(ln 2 − ½)                  ρ·ℓ = ½·ln 2
+    # Token 1: torch.clamp cuts the ℓ path and ρ is detached there; before the fix the ρ path was left
+    # and gave e·(e^20 − 21) ≈ 1.3e9, positive where ρ·ℓ is negative.
+    logp = torch.zeros(1, 3, dtype=torch.float64, requires_grad=True)
+    teacher = torch.tensor([[30.0, 20.0, -math.log(2)]], dtype=torch.float64)
+    old = torch.tensor([[-1.0, 0.0, math.log(2)]], dtype=torch.float64)
+    loss, m = skill_sd_loss(logp, old, teacher, torch.ones(1, 3, dtype=torch.float64))
+    values = [math.e * (math.exp(20) - 21), math.exp(20) - 21, 0.5 * (math.log(2) - 0.5)]
+    assert loss.item() == pytest.approx(sum(values) / 3, rel=1e-12)
+    assert m["ell_mean"].item() == pytest.approx((-20 - 20 + math.log(2)) / 3, rel=1e-12)
+    assert m["rho_mean"].item() == pytest.approx((math.e + 1 + 0.5) / 3, rel=1e-12)
     loss.backward()
-    assert logp.grad.item() == pytest.approx(math.exp(20) - 21, rel=1e-12)
+    grad = logp.grad[0].tolist()
+    assert grad[0] == 0.0
+    # e^20·(1 − 1) cancels in float64 to within ~1e-7 of −20
+    assert grad[1] == pytest.approx(-20 / 3, abs=1e-6)
+    assert grad[2] == pytest.approx(0.5 * math.log(2) / 3, rel=1e-12)
+
+
+def test_both_clamps_binding_give_no_gradient():
+    # log ρ = 12 → 10 (ρ constant e^10) and ℓ = −30 → −20: value e^10·(e^20 − 21), gradient 0.
+    logp = torch.zeros(1, 1, dtype=torch.float64, requires_grad=True)
+    loss, _ = skill_sd_loss(logp, torch.full((1, 1), -12.0, dtype=torch.float64),
+                            torch.full((1, 1), 30.0, dtype=torch.float64), torch.ones(1, 1, dtype=torch.float64))
+    assert loss.item() == pytest.approx(math.exp(10) * (math.exp(20) - 21), rel=1e-12)
+    loss.backward()
+    assert logp.grad.item() == 0.0
 
 
 def test_clamp_on_log_rho():

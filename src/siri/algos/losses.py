@@ -72,13 +72,16 @@ def ppo_clip_loss(
 
 
 def kl_k3(logp: Tensor, ref_logp: Tensor) -> Tensor:
-    """Per-token k3 ("low_var_kl") estimate of KL(π_θ ‖ π_ref) (§3).
+    """Per-token k3 ("low_var_kl") estimate of KL(π_θ ‖ π_ref) (§3), clamped as verl's `low_var_kl`.
 
-    Δ = logπ_ref − logπ_θ clamped to [−10, 10]; k3 = e^Δ − Δ − 1 ≥ 0. Its gradient wrt logπ_θ is
-    1 − e^Δ inside the clamp and 0 outside (the clamp stops runaway gradients on rare tokens).
+    Δ = logπ_ref − logπ_θ clamped to [−20, 20]; k3 = e^Δ − Δ − 1 ≥ 0, then clamped to [−10, 10] (in
+    effect to ≤ 10, since k3 ≥ 0). The gradient wrt logπ_θ is 1 − e^Δ where k3 ≤ 10 and 0 where either
+    clamp binds, so one rare token adds at most 10 to the KL and nothing to its gradient. k3 reaches 10
+    at Δ ≈ 2.61 and Δ ≈ −11.0, inside [−20, 20]: the Δ clamp only keeps e^Δ finite (an inf there would
+    turn the zero gradient of the k3 clamp into NaN).
     """
-    delta = (ref_logp - logp).clamp(-10.0, 10.0)
-    return torch.exp(delta) - delta - 1.0
+    delta = (ref_logp - logp).clamp(-20.0, 20.0)
+    return (torch.exp(delta) - delta - 1.0).clamp(-10.0, 10.0)
 
 
 def kl_loss(logp: Tensor, ref_logp: Tensor, mask: Tensor, denom: float | Tensor | None = None) -> Tensor:
@@ -142,11 +145,23 @@ def skill_sd_loss(
     ℓ_k = logπ_θ(y_k|x) − sg[logπ_T(y_k)], clamped so that −ℓ ≤ `max_neg_ell` (e^{−ℓ} stays finite);
     ρ_k = exp(min(logπ_θ − sg[logπ_old], `max_log_rho`)), with the gradient flowing through ρ.
     d/dlogπ_θ [ρ(e^{−ℓ} − 1 + ℓ)] = ρ(e^{−ℓ} − 1 + ℓ) + ρ(1 − e^{−ℓ}) = ρ·ℓ: exactly the
-    importance-sampled gradient of KL(π_θ ‖ π_T), wherever neither clamp binds. Where a clamp binds,
-    that factor's gradient is cut (torch.clamp), which is the point of the clamp.
+    importance-sampled gradient of KL(π_θ ‖ π_T), wherever neither clamp binds.
+
+    Where the ρ clamp binds, ρ is a constant and the gradient is ρ·(1 − e^{−ℓ}), which has the sign of ℓ.
+    Where the ℓ clamp binds (ℓ < −`max_neg_ell`), ρ is detached as well, so the token gives no gradient:
+    torch.clamp cuts only the ℓ factor, and the ρ factor alone would give ρ·(e^{20} − 21) > 0, about
+    5e8·ρ with the sign opposite to ρ·ℓ < 0. Zero is the same rule as every other clamp of this file
+    (PPO's clip, k3's): an outlier token keeps its value in the loss and metrics and stops steering the
+    update. The other options are worse: dropping the token changes the reported loss and its
+    denominator, and a straight-through ρ·ℓ_clamped is the gradient of no value we report. Such a token
+    has π_θ(y) < e^{−20} (π_T ≤ 1), so it is one π_old sampled at that odds or one π_θ has since moved
+    far from, where ρ is tiny anyway.
     """
-    ell = (logp - teacher_logp.detach()).clamp(min=-max_neg_ell)
+    raw_ell = logp - teacher_logp.detach()
+    ell_clamped = raw_ell < -max_neg_ell
+    ell = raw_ell.clamp(min=-max_neg_ell)
     rho = torch.exp((logp - old_logp.detach()).clamp(max=max_log_rho))
+    rho = torch.where(ell_clamped, rho.detach(), rho)
     per_token = rho * (torch.exp(-ell) - 1.0 + ell)
     loss = token_mean(per_token, mask, denom)
     with torch.no_grad():
@@ -163,8 +178,9 @@ def naive_k3_sd_loss(
 ) -> Tensor:
     """Naive distillation baseline (§5): unweighted k3 with Δ = logπ_T − logπ_θ = −ℓ.
 
-    Per token k3 = e^{−ℓ} + ℓ − 1: the same value as L_SD's without ρ, but then its gradient wrt
-    logπ_θ is 1 − e^{−ℓ} instead of ℓ, which is not the gradient of KL(π_θ ‖ π_T). One of the
+    Per token k3 = e^{−ℓ} + ℓ − 1 (with `kl_k3`'s clamps): the same value as L_SD's without ρ while
+    k3 ≤ 10, but then its gradient wrt logπ_θ is 1 − e^{−ℓ} instead of ℓ, which is not the gradient of
+    KL(π_θ ‖ π_T). One of the
     variants the Skill-SD paper reports to collapse; kept as a baseline.
     """
     return token_mean(kl_k3(logp, teacher_logp.detach()), mask, denom)

@@ -5,7 +5,7 @@ Environments are plain Python: importing one must never import torch or any ML l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 SPLITS = ("train", "eval", "unseen")
@@ -49,6 +49,16 @@ class Oracle(Protocol):
     """Plays an environment that has just been reset; `act` returns the next action text."""
 
     def act(self, last: StepResult) -> str: ...
+
+
+def after_done(final: StepResult, **info: Any) -> StepResult:
+    """What `step` returns once the episode is over (docs/environments.md, "Common contract").
+
+    The final result again, with reward 0: same observation, anchor, done (True), won, admissible
+    actions, task and task score; nothing changes and the step does not count. `info` is a copy of the
+    final info with `after_done=True` and the given keys (e.g. the env's own "the action was refused").
+    """
+    return replace(final, reward=0.0, info={**final.info, **info, "after_done": True})
 
 
 class EnvError(ValueError):

@@ -43,6 +43,33 @@ def test_play_a_fixed_level_to_the_end():
     assert r.info["steps"] == 2 and r.info["boxes_on_target"] == 1
 
 
+def test_steps_after_a_win_return_the_final_state_with_reward_zero():
+    # Before the fix, "right" after the win pushed the box off its target: reward -1.1, done False.
+    env = SokobanEnv.from_xsb(CORRIDOR)
+    env.reset(0)
+    env.step("right")
+    final = env.step("right")
+    won_state = env.state
+    assert final.done and final.won
+    for action in ("right", "left", "up", "noop", ""):
+        r = env.step(action)
+        assert (r.observation, r.anchor, r.reward, r.done, r.won) == (final.observation, final.anchor, 0.0, True, True)
+        assert r.admissible_actions == final.admissible_actions and r.task_score is None
+        assert r.info["after_done"] and r.info["steps"] == 2 and not r.info["valid_action"]
+        assert not r.info["moved_player"] and not r.info["moved_box"]
+    assert env.state == won_state and env.steps == 2
+
+
+def test_steps_after_the_step_limit_change_nothing():
+    env = SokobanEnv.from_xsb(CORRIDOR, max_steps=1)
+    env.reset(0)
+    final = env.step("right")  # moves the box next to the target; the limit ends the episode
+    assert final.done and not final.won and final.reward == pytest.approx(-0.1)
+    r = env.step("right")  # would push the box onto the target and pay +10.9
+    assert (r.observation, r.reward, r.done, r.won) == (final.observation, 0.0, True, False)
+    assert r.info["steps"] == 1 and r.info["after_done"]
+
+
 def test_invalid_text_is_a_costed_no_op_like_gym_sokoban_action_zero():
     env = SokobanEnv.from_xsb(CORRIDOR, max_steps=3)
     start = env.reset(0).observation

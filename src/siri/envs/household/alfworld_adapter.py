@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from siri.envs.base import EnvError, StepResult
+from siri.envs.base import EnvError, StepResult, after_done
 from siri.envs.household.alfworld_games import (
     default_data_path,
     find_game_files,
@@ -131,7 +131,7 @@ class ALFWorldAdapterEnv:
         if self._last is None:
             raise EnvError("call reset(seed) before step()")
         if self._last.done:
-            return _with_reward(self._last, 0.0)
+            return after_done(self._last)
         command = action if isinstance(action, str) else str(action)
         state, _, _ = self._tw.step(command)
         self.steps += 1
@@ -172,8 +172,3 @@ class ALFWorldPlannerOracle:
         plan = self.env.expert_plan()
         return plan[0] if plan else "look"
 
-
-def _with_reward(result: StepResult, reward: float) -> StepResult:
-    fields = {k: getattr(result, k) for k in result.__dataclass_fields__}
-    fields["reward"], fields["info"] = reward, dict(result.info)
-    return StepResult(**fields)

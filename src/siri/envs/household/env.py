@@ -6,7 +6,8 @@
   space) and must then equal an admissible command; anything else answers "Nothing happens." and
   still counts as a step.
 - reward = 10·won; done when won or after `max_steps` steps.
-- Stepping after done is allowed: it changes nothing and returns the final state again with reward 0.
+- Stepping after done is allowed: it changes nothing and returns the final state again with reward 0
+  (`base.after_done`, as every environment does).
 - `admissible_actions` includes `help`, as the real engine's list does; the agent text hides it.
 - info: steps taken, room type, user seed, split, size.
 """
@@ -17,7 +18,7 @@ import copy
 import dataclasses
 from typing import Any, Sequence
 
-from siri.envs.base import EnvError, StepResult, check_split
+from siri.envs.base import EnvError, StepResult, after_done, check_split
 from siri.envs.household import engine
 from siri.envs.household.goals import goal_satisfied, task_sentence
 from siri.envs.household.layout import check_options, generate
@@ -90,7 +91,7 @@ class HouseholdEnv:
         if self.scene is None or self._last is None:
             raise EnvError("call reset(seed) before step()")
         if self._last.done:
-            return dataclasses.replace(self._last, reward=0.0, info=dict(self._last.info))
+            return after_done(self._last)
         command = normalize(action)
         if self.command_version == "0.3":
             command = _old_put_alias(command)

@@ -12,11 +12,11 @@ SEARCH_MARKER (queries cannot be enumerated; the marker is what verl-agent's pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from siri.envs.base import EnvError, StepResult, check_split
+from siri.envs.base import EnvError, StepResult, after_done, check_split
 from siri.envs.shop.browser import apply
 from siri.envs.shop.catalog import Product, generate_catalog
 from siri.envs.shop.goals import Goal, goal_for, split_pool
@@ -102,7 +102,7 @@ class ShopEnv:
         if self.goal is None or self._last is None:
             raise EnvError("call reset(seed) before step()")
         if self._last.done:
-            return replace(self._last, reward=0.0, info={"valid": False, "after_done": True})
+            return after_done(self._last, valid=False)
         self.steps += 1
         view = apply(self.view, action if isinstance(action, str) else str(action), self.page(),
                      self.world.index.search, self.world.catalog)

@@ -11,8 +11,10 @@
   never starts a box on a target, so they agree on every generated room, and a hand-made level with a
   box already on a target does not hand out a free +1.
 - done when every box is on a target or after `max_steps` steps (`>=`, where gym-sokoban tests `==`);
-  won = every box on a target. Stepping a finished episode is not an error and keeps gym-sokoban's
-  arithmetic (a solved room pays +10 again); the rollout never does it (see vector.py).
+  won = every box on a target. Stepping a finished episode is not an error: like every environment
+  (`base.after_done`) it returns the final state again with reward 0 and done True, and the step does not
+  count. (gym-sokoban would keep moving and pay a solved room +10 again; the rollout never steps a
+  finished episode, see vector.py.)
 - task_type is "sokoban" for every level: one task family, so per-type metrics stay one series.
 
 Splits: each split draws from its own seed space (`random.Random("sokoban/<split>/<seed>")`), so a seed
@@ -27,7 +29,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from siri.envs.base import EnvError, StepResult, check_split
+from siri.envs.base import EnvError, StepResult, after_done, check_split
 from siri.envs.sokoban.levels import LevelConfig, check_config, generate
 from siri.envs.sokoban.room import (
     ACTIONS,
@@ -130,6 +132,7 @@ class SokobanEnv:
         self.state: State | None = None
         self.steps = 0
         self._on_target = 0
+        self._last: StepResult | None = None
 
     @classmethod
     def from_xsb(cls, text: str, split: str = "train", max_steps: int = 15) -> "SokobanEnv":
@@ -158,11 +161,14 @@ class SokobanEnv:
         self.state = self.level.state
         self.steps = 0
         self._on_target = boxes_on_target(self.level.room, self.state)
-        return self._result(0.0, {"moved_player": False, "moved_box": False, "valid_action": True})
+        self._last = self._result(0.0, {"moved_player": False, "moved_box": False, "valid_action": True})
+        return self._last
 
     def step(self, action: str) -> StepResult:
-        if self.level is None or self.state is None:
+        if self.level is None or self.state is None or self._last is None:
             raise EnvError("call reset(seed) before step")
+        if self._last.done:
+            return after_done(self._last, moved_player=False, moved_box=False, valid_action=False)
         room = self.level.room
         command = action.strip().lower() if isinstance(action, str) else ""
         self.steps += 1
@@ -174,7 +180,8 @@ class SokobanEnv:
         reward = step_reward(room, self._on_target, self.state)
         self._on_target = boxes_on_target(room, self.state)
         info = {"moved_player": moved_player, "moved_box": moved_box, "valid_action": command in ACTIONS}
-        return self._result(reward, info)
+        self._last = self._result(reward, info)
+        return self._last
 
     def _result(self, reward: float, info: dict[str, Any]) -> StepResult:
         assert self.level is not None and self.state is not None
