@@ -76,14 +76,16 @@ def test_unknown_preset_is_one_line_user_error(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_rebuild_replaces_directory(tmp_path, texts):
+def test_rebuild_needs_overwrite_and_replaces_the_model_files(tmp_path, texts):
     out = tmp_path / "m"
     init_model("tiny", out, texts=texts, seed=0)
     first = json.loads((out / "siri_preset.json").read_text())
-    init_model("tiny", out, texts=texts, seed=5)
+    with pytest.raises(UserError, match="is not empty"):
+        init_model("tiny", out, texts=texts, seed=5)
+    init_model("tiny", out, texts=texts, seed=5, overwrite=True)
     second = json.loads((out / "siri_preset.json").read_text())
     assert (first["seed"], second["seed"]) == (0, 5)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary folder left
 
 
 def test_default_texts_come_from_the_tokenizer_corpus(tmp_path, monkeypatch):
