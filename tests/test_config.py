@@ -71,6 +71,24 @@ def test_missing_and_malformed_files(tmp_path):
     bad.write_text("- a\n- b\n")
     with pytest.raises(UserError, match="must hold a mapping"):
         load_config(bad)
+    bad.write_bytes(bytes(range(256)))
+    with pytest.raises(UserError, match=r"^config file .*bad.yaml:2: not UTF-8 text \(byte 0x80\)"):
+        load_config(bad)
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: bad.yaml\n")
+    with pytest.raises(UserError, match=r"bad.yaml:2: not UTF-8 text"):
+        load_config(child)
+    bad.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(UserError, match="nested too deeply"):
+        load_config(bad)
+
+
+def test_the_run_seed_fits_every_seeded_generator():
+    # numpy's np.random.seed takes < 2**32; torch and Python take more
+    assert load_config(None, ["run.seed=4294967295"]).run.seed == 2**32 - 1
+    with pytest.raises(UserError) as err:
+        load_config(None, ["run.seed=4294967296"])
+    assert str(err.value) == "config error: run.seed: Input should be less than 4294967296 (got 4294967296)"
 
 
 def test_saved_config_round_trips(tmp_path):

@@ -1,7 +1,7 @@
 """The `siri` command. Each subcommand lives in `siri.commands.<name>` with `add_parser` and `run`.
 
-Errors a user can fix (bad config key, missing path, unknown environment) print as one line and exit
-with status 2; anything else is a bug and keeps its traceback.
+Errors a user can fix (bad config key, missing path, unknown environment, a bad argument) print as one
+line and exit with status 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from siri import __version__
 from siri.envs.base import EnvError
@@ -20,12 +21,21 @@ COMMANDS = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line (argparse prints the usage first): `siri play: error: argument
+    --seed: invalid int value: 'x' (see siri play --help)`. Exit status 2, as argparse's. Subcommand
+    parsers are of this class too (argparse builds them with the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def _module(command: str):
     return importlib.import_module(f"siri.commands.{command.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="siri",
         description="Train LLM agents that discover, validate and internalize their own skills.",
     )

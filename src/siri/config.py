@@ -21,6 +21,7 @@ from siri.envs.registry import check_env_options, env_entry
 from siri.train.methods.registry import config_class  # names -> config classes, imported on first use
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
+from siri.utils.textfiles import read_utf8
 
 
 DEFAULT_ALGO = "gigpo"
@@ -38,7 +39,7 @@ class Section(BaseModel):
 class RunConfig(Section):
     name: str = Field("run", min_length=1, description="run directory name under out_dir (one folder name)")
     out_dir: str = "runs"
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, lt=2**32, description="seeds Python, NumPy and torch (NumPy takes < 2**32)")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = Field(0, ge=0, description="torch CPU threads (0: auto, 1 for small models on CPU)")
     progress: bool = True
@@ -335,10 +336,13 @@ def read_yaml(path: str | os.PathLike[str], _seen: tuple[Path, ...] = ()) -> dic
     file) starts from that config and overrides it section by section, key by key; an `algo` section
     with another `name` replaces the inherited one whole (its keys belong to another method)."""
     p = resolve_config_path(path)
+    text = read_utf8(p, "config file")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise UserError(f"config file {p} is not valid YAML: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise UserError(f"config file {p} is not a config: its YAML is nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -222,6 +222,14 @@ def test_option_errors_name_the_bad_key_and_the_allowed_ones(name):
         ("sokoban", {"dim": "big"}, "dim must be an int or a (height, width) pair, got 'big'"),
         ("sokoban", {"num_boxes": 0}, "num_boxes must be between 1 and 10 for a 6x6 room, got 0"),
         ("alfworld", {"task_types": []}, "task_types must be a non-empty list of: "),
+        # values of types the checks must not trip over (they raised TypeError)
+        ("household", {"size": {"a": 1}}, "unknown household size {'a': 1}; allowed: "),
+        ("household", {"task_types": 3}, "task_types must be a non-empty list of: "),
+        ("sokoban", {"num_boxes": "x"}, "num_boxes must be an int, got 'x'"),
+        ("sokoban", {"num_gen_steps": 1.5}, "num_gen_steps must be an int or null, got 1.5"),
+        ("sokoban", {"p_change_directions": [1]}, "p_change_directions must be a number in [0, 1], got [1]"),
+        ("shop", {"num_products": 10**10}, "shop option num_products=10000000000 must be an integer >= 100 and <= "),
+        ("alfworld", {"game_files": 3}, "game_files must be a path or a list of paths, got 3"),
     ],
 )
 def test_option_values_are_checked_before_any_work(name, options, message):
@@ -229,6 +237,31 @@ def test_option_values_are_checked_before_any_work(name, options, message):
         check_env_options(name, options)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
     assert check_env_options(name, {}) == {}
+
+
+def test_make_env_checks_option_values_too():
+    with pytest.raises(EnvError, match="^num_boxes must be an int, got 'x'$"):
+        make_env("sokoban", num_boxes="x")
+
+
+@dataclass(frozen=True)
+class LooseOptions:
+    target: int = 3
+
+    def __post_init__(self) -> None:
+        if self.target < 1:  # no type check: a list raises TypeError
+            raise EnvError(f"target={self.target!r} must be >= 1")
+
+
+def test_a_type_error_in_an_options_class_is_a_one_line_env_error(counter):
+    register_env("loose", CounterEnv, oracles={"planner": CounterOracle}, text=COUNTER_TEXT, options=LooseOptions)
+    message = r"^bad loose option value in \{'target': \[1\]\}: '<' not supported between"
+    with pytest.raises(EnvError, match=message):
+        check_env_options("loose", {"target": [1]})
+    with pytest.raises(EnvError, match=message):
+        make_env("loose", target=[1])
+    with pytest.raises(UserError, match="^config error: env.options: bad loose option value"):
+        load_config(None, ["env.name=loose", "env.options.target=[1]"])
 
 
 def test_good_options_pass_unchanged():

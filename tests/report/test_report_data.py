@@ -69,3 +69,26 @@ def test_not_a_run_directory_is_a_one_line_user_error(tmp_path, make):
         load_run(path)
     assert "not a run directory" in str(e.value) and "metrics.jsonl" in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_binary_and_garbled_files_are_one_line_errors_naming_the_line(tmp_path):
+    good = json.dumps({"id": "a", "utility": 0.1, "n": 1}) + "\n"
+    blob = bytes(range(128, 256)) + bytes(range(128))  # not UTF-8 from its first byte
+    for name, data, where in [
+        ("metrics.jsonl", b'{"iteration": 0}\n' + blob, "metrics file .*metrics.jsonl:2: not UTF-8"),
+        ("config.yaml", b"run:\n" + blob, "run config .*config.yaml:2: not UTF-8"),
+        ("skills.jsonl", good.encode() + blob, "skill bank .*skills.jsonl:2: not UTF-8"),
+        ("skills.jsonl", (good + "{not json}\n" + good).encode(), "skill bank .*skills.jsonl:2: not a JSON line"),
+    ]:
+        run_dir = write_run(tmp_path, f"r_{name}_{len(data)}", [{"iteration": 0, "phase": "gigpo"}])
+        (run_dir / name).write_bytes(data)
+        with pytest.raises(UserError, match=where) as e:
+            load_run(run_dir)
+        assert "\n" not in str(e.value)
+
+
+def test_skill_fields_of_unexpected_types_are_read_leniently(tmp_path):
+    run_dir = write_run(tmp_path, "r", [{"iteration": 0, "phase": "siri"}])
+    (run_dir / "skills.jsonl").write_text(json.dumps({"id": 1, "evaluations": 5, "state_changes": "x"}) + "\n")
+    (skill,) = load_run(run_dir).skills
+    assert (skill.id, skill.evaluations, skill.state_changes) == ("1", [], [])

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from siri.skills import SkillBank, read_skills
+from siri.skills import Skill, SkillBank, read_skills, write_skills
 from siri.utils.errors import UserError
 
 KEYS = {"id", "kind", "task_type", "text", "state", "utility", "n", "created_iter", "generator", "source_trajs",
@@ -92,3 +92,38 @@ def test_missing_or_broken_file_is_a_user_error(tmp_path):
     (tmp_path / "skills.jsonl").write_text('{"id": "a-1", "task_type": "a", "text": "t"}\nnot json\n')
     with pytest.raises(UserError, match="skills.jsonl:2"):
         read_skills(tmp_path / "skills.jsonl")
+
+
+def test_binary_garbled_and_mistyped_banks_name_the_file_and_line(tmp_path):
+    path = tmp_path / "skills.jsonl"
+    good = json.dumps({"id": "a-1", "task_type": "a", "text": "t"}) + "\n"
+    path.write_bytes(good.encode() + bytes(range(128, 256)) + bytes(range(128)))
+    with pytest.raises(UserError, match=r"^skill bank .*skills.jsonl:2: not UTF-8 text \(byte 0x80\)"):
+        read_skills(path)
+    bad = {"id": {"id": 1, "task_type": "a", "text": "t"}, "text": {"id": "a-1", "task_type": "a", "text": 5},
+           "evaluations": {"id": "a-1", "task_type": "a", "text": "t", "evaluations": 5},
+           "state_changes": {"id": "a-1", "task_type": "a", "text": "t", "state_changes": [1]},
+           "n": {"id": "a-1", "task_type": "a", "text": "t", "n": "many"},
+           "structured": {"id": "a-1", "task_type": "a", "text": "t", "structured": [1]}}
+    for key, record in bad.items():
+        path.write_text(good + json.dumps(record) + "\n")
+        with pytest.raises(UserError, match=rf"^skill bank .*skills.jsonl:2: not a skill record \({key} "):
+            read_skills(path)
+    path.write_text(good + '{"id": "a-2", "task_type": "a", "text": "t", "n": Infinity}\n')
+    with pytest.raises(UserError, match="skills.jsonl:2: not a skill record"):
+        read_skills(path)
+
+
+def test_texts_with_line_separators_round_trip(tmp_path):
+    # Before, the reader split lines with str.splitlines, which also breaks at U+2028 and U+0085: a
+    # skill whose text held one made the whole bank unreadable.
+    skills = [Skill(id="a-1", task_type="a", text="one\u2028two"), Skill(id="a-2", task_type="a", text="x\x85y")]
+    write_skills(tmp_path / "skills.jsonl", skills)
+    assert [s.text for s in read_skills(tmp_path / "skills.jsonl")] == ["one\u2028two", "x\x85y"]
+
+
+def test_a_bank_the_store_refuses_is_a_user_error(tmp_path):
+    record = json.dumps({"id": "a-1", "task_type": "a", "text": "t"}) + "\n"
+    (tmp_path / "skills.jsonl").write_text(record * 2)
+    with pytest.raises(UserError, match=r"^skill bank .*skills.jsonl: duplicate skill id 'a-1'$"):
+        SkillBank.load(tmp_path / "skills.jsonl")

@@ -163,10 +163,20 @@ def check_env_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(options, Mapping):
         raise EnvError(f"{name} options must be a mapping of option names to values, not {type(options).__name__}")
     _check_keys(name, options, option_names(name))
-    cls = _load(env_entry(name).options)
-    if cls is not None:
-        cls(**options)
+    _check_values(name, options)
     return dict(options)
+
+
+def _check_values(name: str, options: Mapping[str, Any]) -> None:
+    """Build the env's options class from `options`; a value of a type its checks did not foresee
+    (a TypeError) is a one-line EnvError too."""
+    cls = _load(env_entry(name).options)
+    if cls is None:
+        return
+    try:
+        cls(**options)
+    except TypeError as e:
+        raise EnvError(f"bad {name} option value in {dict(options)!r:.120}: {e}") from None
 
 
 def make_env(name: str, split: str = "train", **options: Any) -> Env:
@@ -174,6 +184,7 @@ def make_env(name: str, split: str = "train", **options: Any) -> Env:
     entry = env_entry(name)
     check_split(split)
     _check_keys(name, options, sorted([*option_names(name), *COMMON_OPTIONS]))
+    _check_values(name, {k: v for k, v in options.items() if k not in COMMON_OPTIONS})
     return _load(entry.factory)(split=split, **options)
 
 

@@ -19,7 +19,7 @@ import yaml
 
 from siri.config import fold_legacy_sections
 from siri.utils.errors import UserError
-from siri.utils.metrics import read_metrics
+from siri.utils.textfiles import read_jsonl, read_utf8
 
 X_KEYS = {"iteration": "iteration", "env_steps": "env_steps_total"}
 
@@ -171,16 +171,13 @@ def iteration_rows(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     return [by_iter[k] for k in sorted(by_iter)], others
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:  # a torn last line, as in read_metrics
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
+def _objects(path: Path, what: str, **how: bool) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file (other JSON values are skipped); see `read_jsonl` for `how`."""
+    return [obj for _, obj in read_jsonl(path, what, **how) if isinstance(obj, dict)]
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
 def parse_skill(obj: dict[str, Any]) -> Skill:
@@ -191,8 +188,7 @@ def parse_skill(obj: dict[str, Any]) -> Skill:
         state=str(obj.get("state", "candidate")), utility=number(obj.get("utility")),
         n=int(n) if n is not None else 0, created_iter=int(created) if created is not None else None,
         generator=str(obj.get("generator", "?")),
-        evaluations=[e for e in obj.get("evaluations") or [] if isinstance(e, dict)],
-        state_changes=[c for c in obj.get("state_changes") or [] if isinstance(c, dict)],
+        evaluations=_dicts(obj.get("evaluations")), state_changes=_dicts(obj.get("state_changes")),
     )
 
 
@@ -218,7 +214,7 @@ def _read_evals(run: Path) -> tuple[list[EvalFile], list[str]]:
     for path in sorted((run / "eval").glob("*.json")):
         try:
             parsed = parse_eval(path.stem, json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError, OSError):  # not JSON, not UTF-8, nested too deeply, unreadable
             parsed = None
         if parsed is None:
             skipped.append(path.name)
@@ -232,9 +228,11 @@ def _read_config(run: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_utf8(path, "run config"))
     except yaml.YAMLError as e:
         raise UserError(f"{path} is not valid YAML: {str(e).splitlines()[0]}") from None
+    except RecursionError:
+        raise UserError(f"{path} is not valid YAML: nested too deeply") from None
     return fold_legacy_sections(data) if isinstance(data, dict) else {}
 
 
@@ -244,9 +242,12 @@ def load_run(path: str | os.PathLike[str]) -> RunData:
     if not (run / "metrics.jsonl").is_file():
         what = "does not exist" if not run.exists() else "has no metrics.jsonl"
         raise UserError(f"{run} is not a run directory: it {what} (expected RUN_DIR/metrics.jsonl)")
-    rows, others = iteration_rows(read_metrics(run / "metrics.jsonl"))
+    # metrics rows are read best-effort (as `read_metrics` does), the skill bank strictly but for a
+    # torn last line; a file that is not UTF-8 text is an error naming the file and line
+    rows, others = iteration_rows(_objects(run / "metrics.jsonl", "metrics file", skip_bad=True))
     skills_path = run / "skills.jsonl"
-    skills = [parse_skill(o) for o in _read_jsonl(skills_path)] if skills_path.is_file() else None
+    skills = ([parse_skill(o) for o in _objects(skills_path, "skill bank", torn_tail_ok=True)]
+              if skills_path.is_file() else None)
     evals, skipped = _read_evals(run)
     return RunData(path=run, config=_read_config(run), rows=rows, other_rows=others, skills=skills,
                    evals=evals, skipped_evals=skipped)

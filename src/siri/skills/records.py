@@ -24,6 +24,7 @@ from typing import Any, Iterable
 
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
+from siri.utils.textfiles import read_jsonl
 
 STATES = ("candidate", "active", "retired")
 GENERATORS = ("self", "external", "extractive")
@@ -63,6 +64,7 @@ class Skill:
         missing = [k for k in ("id", "task_type", "text") if k not in record]
         if missing:
             raise ValueError(f"skill record lacks {', '.join(missing)}")
+        _check_types(record)
         skill = cls(**{k: v for k, v in record.items() if k in known})
         if skill.state not in STATES:
             raise ValueError(f"skill {skill.id!r} has unknown state {skill.state!r}; allowed: {', '.join(STATES)}")
@@ -80,6 +82,29 @@ class Skill:
         return change
 
 
+_STR_KEYS = ("id", "task_type", "text", "state", "generator", "kind")
+_LIST_KEYS = ("source_trajs", "evaluations", "state_changes")
+
+
+def _check_types(record: dict[str, Any]) -> None:
+    """The types every reader of a skill relies on (the values are checked by `from_json`)."""
+    for key in _STR_KEYS:
+        if key in record and not isinstance(record[key], str):
+            raise ValueError(f"{key} must be a string, got {type(record[key]).__name__}")
+    for key in _LIST_KEYS:
+        if key in record and not isinstance(record[key], list):
+            raise ValueError(f"{key} must be a list, got {type(record[key]).__name__}")
+    for key in ("evaluations", "state_changes"):
+        if any(not isinstance(e, dict) for e in record.get(key, [])):
+            raise ValueError(f"{key} entries must be objects")
+    for key in ("utility", "n", "created_iter"):
+        if key in record and (isinstance(record[key], bool) or not isinstance(record[key], (int, float))):
+            raise ValueError(f"{key} must be a number, got {record[key]!r:.40}")
+    structured = record.get("structured")
+    if structured is not None and not isinstance(structured, dict):
+        raise ValueError(f"structured must be an object or null, got {type(structured).__name__}")
+
+
 def dump_lines(skills: Iterable[Skill]) -> str:
     """The JSONL text: one skill per line, keys sorted, non-ASCII text kept readable."""
     return "".join(json.dumps(s.to_json(), sort_keys=True, ensure_ascii=False) + "\n" for s in skills)
@@ -91,18 +116,17 @@ def write_skills(path: str | os.PathLike[str], skills: Iterable[Skill]) -> None:
 
 
 def read_skills(path: str | os.PathLike[str]) -> list[Skill]:
-    """Every skill of a bank file, in file order; a missing or broken file is a one-line UserError."""
+    """Every skill of a bank file, in file order; a missing or broken file (not UTF-8, a line that is
+    not JSON or not a skill record) is a one-line UserError naming the file and the line."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"no skill bank at {p} (expected a skills.jsonl written by a SIRI or Skill-SD run)")
     skills: list[Skill] = []
-    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for lineno, record in read_jsonl(p, "skill bank"):
         try:
-            skills.append(Skill.from_json(json.loads(line)))
-        except (ValueError, TypeError) as e:
-            raise UserError(f"{p}:{lineno}: not a skill record ({e})") from None
+            skills.append(Skill.from_json(record))
+        except (ValueError, TypeError, OverflowError) as e:
+            raise UserError(f"skill bank {p}:{lineno}: not a skill record ({e})") from None
     return skills
 
 

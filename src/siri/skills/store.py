@@ -19,6 +19,7 @@ from typing import Any, Hashable, Iterable, Sequence, TypeVar
 
 from siri.skills.records import GENERATORS, Skill, next_indices, read_skills, write_skills
 from siri.skills.retrieval import RandomLike, check_mode, choose
+from siri.utils.errors import UserError
 
 STATE_DICT_VERSION = 1
 S = TypeVar("S", bound="SkillStore")
@@ -129,9 +130,13 @@ class SkillStore:
 
     @classmethod
     def load(cls: type[S], path: str | os.PathLike[str], **config: Any) -> S:
-        """A store from a JSONL file (the records of its kind) with the given settings."""
+        """A store from a JSONL file (the records of its kind) with the given settings; a file that
+        cannot be one (a duplicate id, a record this store refuses) is a one-line UserError."""
         store = cls(**config)
-        store._restore([s for s in read_skills(path) if s.kind == cls.kind])
+        try:
+            store._restore([s for s in read_skills(path) if s.kind == cls.kind])
+        except ValueError as e:
+            raise UserError(f"skill bank {path}: {e}") from None
         return store
 
     def _restore(self, skills: Iterable[Skill]) -> None:

@@ -21,6 +21,7 @@ from siri.envs.base import EnvError, StepResult, after_done
 from siri.envs.household.alfworld_games import (
     default_data_path,
     find_game_files,
+    game_file_sources,
     load_game_json,
     our_split,
     task_type_of,
@@ -64,6 +65,8 @@ class ALFWorldOptions:
     task_types: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
+        if self.game_files is not None:
+            game_file_sources(self.game_files)  # the type only; the files are looked for later
         if self.task_types is not None:
             check_task_types(self.task_types)
 

@@ -58,10 +58,22 @@ def _skipped(relative: Path) -> bool:
     return "movable" in str(relative) or "Sliced" in str(relative)
 
 
+def game_file_sources(sources: object) -> list[str | os.PathLike]:
+    """`game_files` as a list of paths (one path is a list of one); anything else is an EnvError."""
+    if isinstance(sources, (str, os.PathLike)):
+        return [sources]
+    try:
+        listed = list(sources)  # type: ignore[call-overload]
+    except TypeError:
+        listed = [None]
+    if not all(isinstance(s, (str, os.PathLike)) for s in listed):
+        raise EnvError(f"game_files must be a path or a list of paths, got {sources!r:.80}")
+    return listed
+
+
 def find_game_files(sources: str | os.PathLike | Iterable[str | os.PathLike], split: str) -> list[Path]:
     """Every usable game file under `sources` (files or directories) for `split`, sorted."""
-    if isinstance(sources, (str, os.PathLike)):
-        sources = [sources]
+    sources = game_file_sources(sources)
     found: set[Path] = set()
     for source in sources:
         path = Path(source).expanduser()

@@ -42,14 +42,14 @@ _NEEDS_PROPERTY = {"clean": CLEANABLE, "heat": HEATABLE, "cool": COOLABLE}
 
 def check_options(size: str, task_types: Sequence[str] | None) -> tuple[str, ...]:
     """Validate the size preset and task types; returns the task types to draw from."""
-    if size not in SIZES:
+    if not isinstance(size, str) or size not in SIZES:
         raise EnvError(f"unknown household size {size!r}; allowed: {', '.join(SIZES)}")
     return TASK_TYPES if task_types is None else check_task_types(task_types)
 
 
 def check_task_types(task_types: Sequence[str]) -> tuple[str, ...]:
     """A non-empty list of known task types, de-duplicated in order (one-line EnvError otherwise)."""
-    if isinstance(task_types, str) or not task_types:
+    if not isinstance(task_types, (list, tuple)) or not task_types:
         raise EnvError(f"task_types must be a non-empty list of: {', '.join(TASK_TYPES)}")
     for t in task_types:
         if t not in TASK_TYPES:

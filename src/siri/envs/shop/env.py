@@ -27,6 +27,7 @@ from siri.envs.shop.search import SearchIndex
 SEARCH_MARKER = "search[<your query>]"
 SUCCESS_REWARD = 10.0
 MIN_PRODUCTS = 100
+MAX_PRODUCTS = 1_000_000  # about WebShop's full 1.18M; generating 10^6 products takes minutes
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,10 @@ def shop_world(num_products: int, catalog_seed: int) -> World:
     return World(catalog, SearchIndex(catalog.products), pools)
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise EnvError(f"shop option {name}={value!r} must be an integer >= {low}")
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        allowed = f">= {low}" if high is None else f">= {low} and <= {high}"
+        raise EnvError(f"shop option {name}={value!r} must be an integer {allowed}")
     return value
 
 
@@ -63,7 +65,7 @@ class ShopOptions:
     catalog_seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_int("num_products", self.num_products, MIN_PRODUCTS)
+        _check_int("num_products", self.num_products, MIN_PRODUCTS, MAX_PRODUCTS)
         _check_int("catalog_seed", self.catalog_seed, 0)
 
 

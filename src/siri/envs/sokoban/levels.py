@@ -68,8 +68,19 @@ class LevelConfig:
         return int(1.7 * (self.height + self.width))
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_config(cfg: LevelConfig) -> LevelConfig:
-    """Reject settings the generator cannot honour, naming the allowed range."""
+    """Reject settings the generator cannot honour (wrong types included), naming the allowed range."""
+    for name in ("num_boxes", "search_depth"):
+        if not _is_int(getattr(cfg, name)):
+            raise EnvError(f"{name} must be an int, got {getattr(cfg, name)!r}")
+    if cfg.num_gen_steps is not None and not _is_int(cfg.num_gen_steps):
+        raise EnvError(f"num_gen_steps must be an int or null, got {cfg.num_gen_steps!r}")
+    if isinstance(cfg.p_change_directions, bool) or not isinstance(cfg.p_change_directions, (int, float)):
+        raise EnvError(f"p_change_directions must be a number in [0, 1], got {cfg.p_change_directions!r}")
     if not (5 <= cfg.height <= 30 and 5 <= cfg.width <= 30):
         raise EnvError(f"room size must be between 5 and 30 on each side, got {cfg.height}x{cfg.width}")
     interior = (cfg.height - 2) * (cfg.width - 2)
