@@ -89,6 +89,46 @@ def test_micro_batching_gives_the_same_step_as_one_pass(tiny_model_dir):
     assert torch.allclose(results[0], results[1], atol=1e-6)
 
 
+@pytest.mark.parametrize("terms", [{"pg": 1.0, "kl": 0.1, "entropy": 0.01}, {"skill_sd": 0.5, "naive_k3_sd": 0.2},
+                                   {"internalization": 1.0}])
+def test_length_sorted_micro_batches_give_the_same_step(tiny_model_dir, terms):
+    """Sorting a mini-batch by length only reorders a sum: same loss metrics and parameters (float tolerance),
+    for the registered terms on both prompt views, with rows of different lengths and a shared prompt."""
+    from siri.algos.registry import INT_WEIGHTS, REF_LOGPROBS, TEACHER_LOGPROBS
+
+    base, tok = load_policy(tiny_model_dir, device="cpu")
+    prompts = [tok.encode(t) for t in ("push every box onto a target", "up", "up down left right up down",
+                                       "push every box onto a target", "left")]
+    responses = [tok.encode(t) for t in ("<action>up</action>", "<action>left right</action>", "<action>down</action>",
+                                         "<action>right</action>", "go")]
+    old = score(base, prompts, responses)
+    rows = []
+    for k, (p, r, lp) in enumerate(zip(prompts, responses, old)):
+        n = len(r)
+        fields = {ADVANTAGES: [1.0 - 0.5 * k] * n, OLD_LOGPROBS: lp.tolist(), REF_LOGPROBS: (lp - 0.1 * k).tolist(),
+                  TEACHER_LOGPROBS: (lp + 0.2).tolist(), INT_WEIGHTS: [0.5 * (k % 2)] * n, "m": [float(k % 2)] * n}
+        views = {"sampled": p, **({"plain": p[:1]} if k % 2 else {})}
+        rows.append(TrainRow(views, r, fields))
+    plan = LossPlan(dict(terms), mask_fields={"internalization": "m"} if "internalization" in terms else {})
+    results = []
+    for sort in (False, True):
+        model = copy.deepcopy(base)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        m = policy_update(model, opt, rows, plan, UpdateSettings(micro_batch_rows=2, mini_batch_rows=5, grad_clip=1e9,
+                                                                 sort_by_length=sort), tok.pad_token_id,
+                          torch.Generator().manual_seed(0))
+        results.append((m, torch.cat([p.detach().flatten() for p in model.parameters()])))
+    (m0, p0), (m1, p1) = results
+    assert m0.keys() == m1.keys() and all(abs(m0[k] - m1[k]) <= 1e-5 * max(1.0, abs(m0[k])) for k in m0), {k: (m0[k], m1[k]) for k in m0 if m0[k] != m1[k]}
+    assert (p0 - p1).abs().max() <= 1e-6 and (p0 - base_params(base)).abs().max() > 1e-4  # it moved
+    for m in (m0, m1):  # the reported loss is the whole mini-batch's: the coefficient-weighted sum of its terms
+        assert m["loss"] == pytest.approx(sum(c * m[f"{t}/loss"] for t, c in terms.items()), rel=1e-5)
+
+
+def base_params(model) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
 def test_a_new_registered_term_runs_through_the_unchanged_trainer(tiny_model_dir):
     model, tok = load_policy(tiny_model_dir, device="cpu")
     rows, prompts, responses, old = _rows(model, tok)

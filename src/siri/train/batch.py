@@ -79,6 +79,10 @@ class TokenBatch:
                                 f"(first: row {missing[0]}, which has {sorted(rows[missing[0]].fields)})")
             self.fields[name] = right_align([r.fields[name] for r in rows], width).to(device)
         self.views = {v: self._view(rows, v, pad_id, device) for v in sorted(set(views))}
+        self._lengths = self.response_len.tolist()
+        for v in self.views.values():
+            for k, row in enumerate(v.rows):
+                self._lengths[row] = max(self._lengths[row], int(v.seq_len[k]))
 
     @staticmethod
     def _view(rows: Sequence[TrainRow], view: str, pad_id: int, device) -> _View:
@@ -87,6 +91,10 @@ class TokenBatch:
         ids, mask = left_pad(seqs, pad_id, device)
         rmask = right_align([[1.0] * len(rows[i].response_ids) for i in have], ids.shape[1], torch.long).to(device)
         return _View(have, ids, mask, rmask, torch.tensor([len(s) for s in seqs], dtype=torch.long))
+
+    def length(self, row: int) -> int:
+        """Tokens of row `row` under the longest view it has (what its micro-batch pads to)."""
+        return self._lengths[row]
 
     def width(self, idx: Sequence[int]) -> int:
         """The longest response among rows `idx`."""

@@ -4,13 +4,16 @@ A method hands it rows with per-token fields and a coefficient per named loss te
 the rows under every prompt view the active terms need (`sampled`, `plain`), and for each mini-batch
 accumulates gradients over micro-batches with each term's token-mean taken over the whole
 mini-batch (docs/algorithms.md §3: token-mean over the mini-batch), then clips the gradient norm and
-steps AdamW. The rows become tensors once per update (`TokenBatch`); micro-batches are slices.
+steps AdamW. The rows become tensors once per update (`TokenBatch`); micro-batches are slices. Within
+a mini-batch the rows are sorted by length before they are cut into micro-batches: each term is a
+token-mean over the whole mini-batch and gradients add up across micro-batches, so the order changes
+only the float summation, while the padding computed shrinks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import torch
 
@@ -27,6 +30,7 @@ class UpdateSettings:
     micro_batch_rows: int = 8
     grad_clip: float = 1.0
     temperature: float = 1.0
+    sort_by_length: bool = True  # micro-batches of similar lengths: less padding, the same step
 
 
 @dataclass
@@ -119,14 +123,17 @@ def policy_update(
     for _ in range(settings.ppo_epochs):
         order = torch.randperm(len(rows), generator=rng).tolist()
         for mini in _chunks(order, settings.mini_batch_rows):
+            if settings.sort_by_length:
+                mini = sorted(mini, key=batch.length)
             denoms = {n: max(batch.count(plan.mask_fields.get(n, RESPONSE_MASK), mini), 1.0) for n in plan.active()}
             optimizer.zero_grad(set_to_none=True)
-            metrics: Mapping[str, torch.Tensor] = {}
+            metrics: dict[str, float] = {}
             for micro in _chunks(mini, settings.micro_batch_rows):
                 loss, m = _micro_loss(model, batch, micro, plan, denoms, settings)
-                loss.backward()
-                metrics = {k: metrics.get(k, 0.0) + float(v) for k, v in m.items()}
-                metrics["loss"] = metrics.get("loss", 0.0) + float(loss.detach())
+                if loss.requires_grad:  # not when no row of the micro-batch has the view its terms read
+                    loss.backward()
+                for k, v in {**m, "loss": loss.detach()}.items():  # each is its share of the mini-batch's value
+                    metrics[k] = metrics.get(k, 0.0) + float(v)
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             optimizer.step()
             metrics["grad_norm"] = float(norm)
