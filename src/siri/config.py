@@ -41,7 +41,7 @@ class RunConfig(Section):
     out_dir: str = "runs"
     seed: int = Field(0, ge=0, lt=2**32, description="seeds Python, NumPy and torch (NumPy takes < 2**32)")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    threads: int = Field(0, ge=0, description="torch CPU threads (0: auto, 1 for small models on CPU)")
+    threads: int = Field(0, ge=0, description="torch CPU threads (0: one per core; 1 per run when runs share the machine)")
     progress: bool = True
     tensorboard: bool = Field(False, description="also log metrics to RUN_DIR/tensorboard (pip install siri[tensorboard])")
 
