@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from siri.report.data import RunData
+from siri.utils.dotted import dotted
 from siri.utils.errors import UserError
 
 # Two-sided 95% Student-t quantiles t_{0.975, df} for df = 1..30; beyond that the normal 1.96.
@@ -109,19 +110,8 @@ def t_interval(values: Sequence[float]) -> tuple[float, float, float] | None:
     return mean, mean - half, mean + half
 
 
-def _flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value
-    return out
-
-
 def _config_key(config: Mapping[str, Any]) -> tuple:
-    flat = _flatten(config)
+    flat = dotted(config)
     return tuple(sorted((k, repr(v)) for k, v in flat.items() if k.split(".")[0] not in RUN_ONLY_SECTIONS))
 
 

@@ -14,7 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from siri.config import Config, config_from_dict, read_yaml, save_config
+from siri.config import Config, load_config, save_config
+from siri.utils.dotted import dotted
 from siri.utils.errors import UserError
 
 RESUMABLE = (
@@ -28,18 +29,9 @@ LOCATION = ("run.name", "run.out_dir")  # they say where the run is, not how it 
 _LEFTOVER = re.compile(r"^\.((iter_\d{6,})\.(.+\.tmp|old)|(latest|config\.yaml|metrics\.jsonl|skills\.jsonl)\..+\.tmp)$")
 
 
-def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for k, v in data.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: data}
-
-
 def config_changes(saved: Config, new: Config) -> dict[str, tuple[Any, Any]]:
     """Keys whose values differ between two configs: key -> (saved, new)."""
-    a, b = _flat(saved.model_dump(mode="json")), _flat(new.model_dump(mode="json"))
+    a, b = dotted(saved.model_dump(mode="json")), dotted(new.model_dump(mode="json"))
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
@@ -65,7 +57,7 @@ def open_run_dir(cfg: Config, resume: bool, echo=print) -> Path:
     if resume:
         if not saved.is_file():
             raise UserError(f"--resume: {run_dir} holds no run (no config.yaml); drop --resume to start it")
-        changes = check_resume_config(config_from_dict(read_yaml(saved)), cfg)
+        changes = check_resume_config(load_config(saved), cfg)
         if changes:
             echo("resume with changed settings: " + "; ".join(changes))
     elif holds_run(run_dir):
