@@ -23,7 +23,7 @@ import torch
 from transformers import GenerationConfig
 
 from siri.policy import init_model, load_policy, sample
-from siri.policy.scoring import left_pad
+from siri.policy.forward import left_pad
 
 RESULTS = Path(__file__).parent / "results" / "sampler_throughput.json"
 FALLBACK_TEXTS = [

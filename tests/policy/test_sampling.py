@@ -244,8 +244,8 @@ def test_top_p_filter_hand_made():
 def test_choose_tokens_frequencies(top_p, expected):
     n = 40_000
     logprobs = torch.tensor([0.15, 0.5, 0.05, 0.3]).log().repeat(n, 1)
-    noise = torch.empty(n, 4).exponential_(generator=torch.Generator().manual_seed(0))
-    counts = torch.bincount(choose_tokens(logprobs, top_p, False, noise), minlength=4).double() / n
+    uniform = torch.rand(n, generator=torch.Generator().manual_seed(0))
+    counts = torch.bincount(choose_tokens(logprobs, top_p, False, uniform), minlength=4).double() / n
     for got, want in zip(counts.tolist(), expected):
         assert abs(got - want) < 4 * math.sqrt(max(want * (1 - want), 1e-12) / n) + 1e-12
 

@@ -7,15 +7,8 @@ import math
 import pytest
 import torch
 
-from siri.policy.scoring import (
-    entropy_from_logprobs,
-    left_pad,
-    logprobs_from_logits,
-    position_ids_from_mask,
-    response_logprobs,
-    score,
-    score_with_entropy,
-)
+from siri.policy.forward import entropy_from_logprobs, left_pad, logprobs_from_logits, position_ids_from_mask
+from siri.policy.scoring import response_logprobs, score, score_with_entropy
 
 PROMPTS = [[5, 9, 17, 3], [40], [7, 7, 7, 8, 9, 10, 11, 12, 13], [100, 101]]
 RESPONSES = [[20, 21, 22], [30, 31, 32, 33, 34, 35], [50], []]

@@ -8,6 +8,7 @@ import torch
 
 from siri.algos.registry import ADVANTAGES, OLD_LOGPROBS, register_loss
 from siri.policy.loading import load_policy
+from siri.policy.prefix import build_tree
 from siri.policy.scoring import score
 from siri.algos.errors import AlgoError
 from siri.train.batch import TokenBatch, TrainRow, right_align
@@ -89,40 +90,87 @@ def test_micro_batching_gives_the_same_step_as_one_pass(tiny_model_dir):
     assert torch.allclose(results[0], results[1], atol=1e-6)
 
 
-@pytest.mark.parametrize("terms", [{"pg": 1.0, "kl": 0.1, "entropy": 0.01}, {"skill_sd": 0.5, "naive_k3_sd": 0.2},
-                                   {"internalization": 1.0}])
-def test_length_sorted_micro_batches_give_the_same_step(tiny_model_dir, terms):
-    """Sorting a mini-batch by length only reorders a sum: same loss metrics and parameters (float tolerance),
-    for the registered terms on both prompt views, with rows of different lengths and a shared prompt."""
-    from siri.algos.registry import INT_WEIGHTS, REF_LOGPROBS, TEACHER_LOGPROBS
+TERM_SETS = [{"pg": 1.0, "kl": 0.1, "entropy": 0.01}, {"skill_sd": 0.5, "naive_k3_sd": 0.2, "naive_sq_sd": 0.3},
+             {"internalization": 1.0}]
 
-    base, tok = load_policy(tiny_model_dir, device="cpu")
-    prompts = [tok.encode(t) for t in ("push every box onto a target", "up", "up down left right up down",
-                                       "push every box onto a target", "left")]
-    responses = [tok.encode(t) for t in ("<action>up</action>", "<action>left right</action>", "<action>down</action>",
-                                         "<action>right</action>", "go")]
+
+def test_the_term_sets_cover_every_built_in_term():
+    import siri.algos  # noqa: F401  (registers the built-in terms)
+    from siri.algos.registry import loss_names
+
+    builtin = {n for n in loss_names() if not n.startswith("test_")}
+    assert builtin <= set().union(*TERM_SETS), builtin - set().union(*TERM_SETS)
+
+
+def equivalence_rows(base, tok):
+    """Rows of different lengths under both views, with long shared prompt prefixes (so the shared-prefix
+    path builds a real tree), exact duplicates, unshared prompts and an empty response."""
+    from siri.algos.registry import INT_WEIGHTS, REF_LOGPROBS, TEACHER_LOGPROBS
+    from tests.policy.test_prefix import shared_rows
+
+    prompts, responses = shared_rows(tok, seed=2)
     old = score(base, prompts, responses)
     rows = []
     for k, (p, r, lp) in enumerate(zip(prompts, responses, old)):
         n = len(r)
-        fields = {ADVANTAGES: [1.0 - 0.5 * k] * n, OLD_LOGPROBS: lp.tolist(), REF_LOGPROBS: (lp - 0.1 * k).tolist(),
+        fields = {ADVANTAGES: [1.0 - 0.15 * k] * n, OLD_LOGPROBS: lp.tolist(), REF_LOGPROBS: (lp - 0.1 * k).tolist(),
                   TEACHER_LOGPROBS: (lp + 0.2).tolist(), INT_WEIGHTS: [0.5 * (k % 2)] * n, "m": [float(k % 2)] * n}
-        views = {"sampled": p, **({"plain": p[:1]} if k % 2 else {})}
+        views = {"sampled": p, **({"plain": p[: len(p) // 2 + 1]} if k % 2 else {})}
         rows.append(TrainRow(views, r, fields))
+    return rows
+
+
+class GradRecorder(torch.optim.Optimizer):
+    """An optimizer whose step only records the accumulated gradient (one mini-batch = one step)."""
+
+    def __init__(self, params):
+        super().__init__(params, {})
+        self.grads: list[torch.Tensor] = []
+
+    def step(self, closure=None):
+        self.grads = [p.grad.detach().clone().flatten() for g in self.param_groups for p in g["params"]]
+
+
+def update_with(base, rows, plan, tok, **settings):
+    """(metrics, the mini-batch's gradient) of one update over all `rows` as one mini-batch."""
+    opt = GradRecorder(base.parameters())
+    m = policy_update(base, opt, rows, plan, UpdateSettings(micro_batch_rows=4, mini_batch_rows=len(rows),
+                                                            grad_clip=1e9, **settings),
+                      tok.pad_token_id, torch.Generator().manual_seed(0))
+    base.zero_grad(set_to_none=True)
+    return m, torch.cat(opt.grads)
+
+
+def largest_differences(tiny_model_dir, terms) -> dict[str, float]:
+    """Largest |difference| of loss metrics and of gradients (relative to the largest gradient) between the
+    row-by-row update (no sorting, no sharing) and each saving."""
+    base, tok = load_policy(tiny_model_dir, device="cpu")
+    rows = equivalence_rows(base, tok)
+    trees = [build_tree([r.prompts["sampled"] for r in rows[i:i + 4]], [r.response_ids for r in rows[i:i + 4]])
+             for i in range(0, len(rows), 4)]
+    assert any(len(t.depths) > 1 for t in trees)  # micro-batches of 4 share prompt prefixes
     plan = LossPlan(dict(terms), mask_fields={"internalization": "m"} if "internalization" in terms else {})
-    results = []
-    for sort in (False, True):
-        model = copy.deepcopy(base)
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        m = policy_update(model, opt, rows, plan, UpdateSettings(micro_batch_rows=2, mini_batch_rows=5, grad_clip=1e9,
-                                                                 sort_by_length=sort), tok.pad_token_id,
-                          torch.Generator().manual_seed(0))
-        results.append((m, torch.cat([p.detach().flatten() for p in model.parameters()])))
-    (m0, p0), (m1, p1) = results
-    assert m0.keys() == m1.keys() and all(abs(m0[k] - m1[k]) <= 1e-5 * max(1.0, abs(m0[k])) for k in m0), {k: (m0[k], m1[k]) for k in m0 if m0[k] != m1[k]}
-    assert (p0 - p1).abs().max() <= 1e-6 and (p0 - base_params(base)).abs().max() > 1e-4  # it moved
-    for m in (m0, m1):  # the reported loss is the whole mini-batch's: the coefficient-weighted sum of its terms
+    ref_m, ref_g = update_with(base, rows, plan, tok, sort_by_length=False, share_prefixes=False)
+    assert ref_g.abs().max() > 1e-3  # a real gradient
+    for m in (ref_m,):  # the reported loss is the whole mini-batch's: the coefficient-weighted sum of its terms
         assert m["loss"] == pytest.approx(sum(c * m[f"{t}/loss"] for t, c in terms.items()), rel=1e-5)
+    out = {}
+    for name, kw in (("sorted", dict(sort_by_length=True, share_prefixes=False)),
+                     ("shared", dict(sort_by_length=True, share_prefixes=True))):
+        m, g = update_with(base, rows, plan, tok, **kw)
+        assert m.keys() == ref_m.keys()
+        out[f"{name}/metrics"] = max(abs(m[k] - ref_m[k]) / max(1.0, abs(ref_m[k])) for k in m)
+        out[f"{name}/grad"] = float((g - ref_g).abs().max() / ref_g.abs().max())
+    return out
+
+
+@pytest.mark.parametrize("terms", TERM_SETS)
+def test_sorted_and_shared_micro_batches_give_the_same_step(tiny_model_dir, terms):
+    """Sorting a mini-batch by length and computing shared prompt prefixes once only reorder sums: the same
+    loss metrics and gradients as the row-by-row update (float tolerance), for every registered loss term,
+    on both prompt views, with shared and unshared prompts."""
+    diffs = largest_differences(tiny_model_dir, terms)
+    assert all(v <= 1e-5 for v in diffs.values()), diffs
 
 
 def base_params(model) -> torch.Tensor:

@@ -7,13 +7,8 @@ docs/architecture.md "Models" and docs/algorithms.md §0 (token-in, token-out; b
 from siri.policy.loading import chat_prompt_ids, eos_token_ids, load_policy, prepare_tokenizer
 from siri.policy.presets import PRESETS, Preset, get_preset, init_model, preset_names
 from siri.policy.sampling import Sample, SampleOutput, sample, top_p_filter
-from siri.policy.scoring import (
-    entropy_from_logprobs,
-    logprobs_from_logits,
-    response_logprobs,
-    score,
-    score_with_entropy,
-)
+from siri.policy.forward import entropy_from_logprobs, logprobs_from_logits
+from siri.policy.scoring import response_logprobs, score, score_with_entropy
 from siri.policy.tokenizer import build_tokenizer
 
 __all__ = [

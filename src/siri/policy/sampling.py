@@ -19,9 +19,19 @@ from typing import Callable, Iterator, Sequence
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
-from siri.policy.scoring import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
+from siri.policy.kv import PreallocatedCache, cache_argument, num_layers
+from siri.policy.forward import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
 
 FINISH_REASONS = ("stop", "eos", "length")
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """The decoding savings, each switchable so benchmarks can measure it (benchmarks/iteration_breakdown.py).
+    Either way the samples follow the same distribution; the draws differ with `inverse_cdf`."""
+
+    preallocate: bool = True  # one cache buffer for the whole call; False: transformers' DynamicCache (a copy per step)
+    inverse_cdf: bool = True  # one uniform per row and step; False: an exponential race over the whole vocabulary
 
 
 class SamplingCancelled(Exception):
@@ -86,15 +96,20 @@ def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
 
 
 def choose_tokens(
-    logprobs: torch.Tensor, top_p: float, greedy: bool, noise: torch.Tensor | None
+    logprobs: torch.Tensor, top_p: float, greedy: bool, draw: torch.Tensor | None
 ) -> torch.Tensor:
-    """Next token per row. Sampling uses the exponential race: argmax p_i / E_i with E_i ~ Exp(1)
-    draws i with probability p_i (normalization of p is not needed)."""
+    """Next token per row. With `draw` [B] of u ~ U[0, 1): inverse transform, the first token whose
+    cumulative probability exceeds u · total (one number per row and step; a zero-probability token is
+    never drawn). With `draw` [B, V] of E ~ Exp(1): the exponential race, argmax p_i / E_i. Neither
+    needs p normalized."""
     if greedy:
         return logprobs.argmax(-1)
-    probs = top_p_filter(logprobs, top_p).exp()
-    assert noise is not None
-    return (probs / noise).argmax(-1)
+    assert draw is not None
+    if draw.dim() == 2:
+        return (top_p_filter(logprobs, top_p).exp() / draw).argmax(-1)
+    cdf = top_p_filter(logprobs, top_p).exp().double().cumsum(-1)
+    target = (draw.double() * cdf[:, -1]).unsqueeze(-1)
+    return torch.searchsorted(cdf, target, right=True).squeeze(-1).clamp(max=cdf.shape[-1] - 1)
 
 
 class StopStrings:
@@ -141,41 +156,43 @@ def _check_args(prompts: Sequence[Sequence[int]], max_new_tokens: int, temperatu
 
 
 class _Decoder:
-    """KV-cached forward passes over a batch whose rows can be dropped when they finish."""
+    """KV-cached forward passes over a batch whose rows can be dropped when they finish. The cache and
+    the attention mask are allocated once for the prompt and every new token (no copy per step)."""
 
-    def __init__(self, model: PreTrainedModel, prompts: Sequence[Sequence[int]], pad_id: int):
+    def __init__(self, model: PreTrainedModel, prompts: Sequence[Sequence[int]], pad_id: int, max_new_tokens: int,
+                 preallocate: bool = True):
         self.model = model
         device = next(model.parameters()).device
         unique, inverse = _dedup(prompts)
-        ids, self.mask = left_pad(unique, pad_id, device)
-        positions = position_ids_from_mask(self.mask)
+        ids, mask = left_pad(unique, pad_id, device)
+        positions = position_ids_from_mask(mask)
         self.next_pos = positions[:, -1:] + 1
-        self.cache = DynamicCache(config=model.config)
+        self.width = ids.shape[1]
+        self.mask = mask.new_zeros((len(unique), self.width + max_new_tokens))
+        self.mask[:, :self.width] = mask
+        capacity = self.width + max_new_tokens
+        self.cache = PreallocatedCache(num_layers(model), capacity) if preallocate else DynamicCache()
+        self.cache_arg = cache_argument(model)
         kwargs = {"logits_to_keep": 1} if accepts_logits_to_keep(model) else {}
         self.logits = self._forward(ids, positions, **kwargs)
         if len(unique) < len(prompts):  # copies of one prompt (a rollout group) share one prefill
             self.keep(torch.tensor(inverse, device=device))
-            self.logits = self.logits[torch.tensor(inverse, device=device)]
 
     def _forward(self, ids: torch.Tensor, positions: torch.Tensor, **kwargs) -> torch.Tensor:
-        out = self.model(
-            input_ids=ids,
-            attention_mask=self.mask,
-            position_ids=positions,
-            past_key_values=self.cache,
-            use_cache=True,
-            **kwargs,
-        )
+        out = self.model(input_ids=ids, attention_mask=self.mask[:, :self.width], position_ids=positions,
+                         use_cache=True, **{self.cache_arg: self.cache}, **kwargs)
         return out.logits[:, -1]
 
     def keep(self, rows: torch.Tensor) -> None:
-        """Drop every batch row not in `rows` (indices into the current batch)."""
+        """Keep only batch rows `rows` (indices into the current batch, repeats allowed)."""
         self.cache.batch_select_indices(rows)
-        self.mask = self.mask[rows]
-        self.next_pos = self.next_pos[rows]
+        self.mask = self.mask.index_select(0, rows)
+        self.next_pos = self.next_pos.index_select(0, rows)
+        self.logits = self.logits.index_select(0, rows)
 
     def step(self, tokens: torch.Tensor) -> None:
-        self.mask = torch.cat([self.mask, self.mask.new_ones((self.mask.shape[0], 1))], dim=1)
+        self.mask[:, self.width] = 1
+        self.width += 1
         self.logits = self._forward(tokens[:, None], self.next_pos)
         self.next_pos = self.next_pos + 1
 
@@ -209,6 +226,7 @@ def sample(
     seed: int | None = None,
     rng: torch.Generator | None = None,
     cancelled: Callable[[], bool] | None = None,
+    decode: DecodeOptions = DecodeOptions(),
 ) -> SampleOutput:
     """Sample one response per prompt (lists of token ids), in one left-padded batch with a KV cache.
 
@@ -238,30 +256,34 @@ def sample(
     try:
         with torch.inference_mode():
             _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_token_id,
-                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons, cancelled)
+                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons, cancelled, decode)
     finally:
         model.train(was_training)
     return SampleOutput([Sample(ids[i], lps[i], reasons[i]) for i in range(n)])
 
 
 def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_id, gen, ids, lps, reasons,
-            cancelled=None) -> None:
+            cancelled=None, decode: DecodeOptions = DecodeOptions()) -> None:
     """The decoding loop; fills `ids`, `lps`, `reasons` (indexed by prompt) in place."""
-    dec = _Decoder(model, prompts, pad_id)
+    dec = _Decoder(model, prompts, pad_id, max_new_tokens, decode.preallocate)
     rows = list(range(len(prompts)))  # prompt index of each current batch row
     greedy = temperature == 0
+    eos_ids = torch.tensor(sorted(eos), dtype=torch.long, device=dec.logits.device)
     for step in range(max_new_tokens):
         if cancelled is not None and cancelled():
             raise SamplingCancelled(f"cancelled after {step} of at most {max_new_tokens} tokens")
         lp = logprobs_from_logits(dec.logits, temperature)
-        noise = None
+        draw = None
         if not greedy:  # drawn for the full batch so a row's draws do not depend on who else finished
+            shape = (len(prompts),) if decode.inverse_cdf else (len(prompts), lp.shape[-1])
             where = gen.device if gen is not None else lp.device
-            noise = torch.empty((len(prompts), lp.shape[-1]), device=where).exponential_(generator=gen)
-            noise = noise[rows].to(lp.device)
-        tokens = choose_tokens(lp, top_p, greedy, noise)
+            draw = torch.rand(shape, generator=gen, device=where) if decode.inverse_cdf else \
+                torch.empty(shape, device=where).exponential_(generator=gen)
+            draw = draw[rows].to(lp.device)
+        tokens = choose_tokens(lp, top_p, greedy, draw)
         token_lp = lp.gather(-1, tokens[:, None]).squeeze(-1)
-        done = _record(rows, tokens.tolist(), token_lp.tolist(), eos, stops, ids, lps, reasons)
+        ended = torch.isin(tokens, eos_ids).tolist() if len(eos_ids) else None
+        done = _record(rows, tokens.tolist(), token_lp.tolist(), ended, stops, ids, lps, reasons)
         if step == max_new_tokens - 1:
             return
         if done:
@@ -275,13 +297,13 @@ def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_
         dec.step(tokens)
 
 
-def _record(rows, tokens, token_lps, eos, stops, ids, lps, reasons) -> set[int]:
+def _record(rows, tokens, token_lps, ended, stops, ids, lps, reasons) -> set[int]:
     """Append the new tokens; return the batch rows that finished (eos before stop string)."""
     done: set[int] = set()
     for j, (r, tok, tlp) in enumerate(zip(rows, tokens, token_lps)):
         ids[r].append(tok)
         lps[r].append(tlp)
-        if tok in eos:
+        if ended is not None and ended[j]:
             reasons[r] = "eos"
             done.add(j)
     live = [j for j in range(len(rows)) if j not in done]

@@ -15,55 +15,20 @@ not part of these log-probs (see `siri.policy.sampling`).
 
 from __future__ import annotations
 
-import functools
-import inspect
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from transformers import PreTrainedModel
 
-
-def logprobs_from_logits(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """`log_softmax(logits / T)` over the last axis, in float32 (the one formula both sides use)."""
-    x = logits.float()
-    if temperature > 0 and temperature != 1.0:
-        x = x / temperature
-    return torch.log_softmax(x, dim=-1)
-
-
-def entropy_from_logprobs(logprobs: torch.Tensor) -> torch.Tensor:
-    """Shannon entropy (nats) of each distribution along the last axis."""
-    return -(logprobs.exp() * logprobs).sum(-1)
-
-
-def left_pad(
-    seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device | str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack id lists right-aligned: (ids [B, L], attention mask [B, L] with 1 on real tokens)."""
-    width = max((len(s) for s in seqs), default=0)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        if len(s):
-            ids[i, width - len(s) :] = torch.as_tensor(list(s), dtype=torch.long)
-            mask[i, width - len(s) :] = 1
-    return ids.to(device), mask.to(device)
-
-
-def position_ids_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Real tokens get positions 0, 1, ... whatever the padding side; pads get 0 (they are masked)."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-
-
-@functools.lru_cache(maxsize=None)
-def _class_accepts_logits_to_keep(cls: type) -> bool:
-    return "logits_to_keep" in inspect.signature(cls.forward).parameters
-
-
-def accepts_logits_to_keep(model: PreTrainedModel) -> bool:
-    """Whether the model can compute logits for the last positions only (most HF causal LMs can)."""
-    return _class_accepts_logits_to_keep(type(model))
+from siri.policy.forward import (
+    accepts_logits_to_keep,
+    entropy_from_logprobs,
+    left_pad,
+    logprobs_from_logits,
+    position_ids_from_mask,
+)
+from siri.policy.prefix import tree_logprobs
 
 
 def response_logprobs(
@@ -115,6 +80,32 @@ def _batches(order: list[int], batch_size: int) -> list[list[int]]:
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def padded_logprobs(model: PreTrainedModel, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]],
+                    temperature: float, with_entropy: bool) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
+    """Per-row 1-D log-probs (and entropies) of `responses[i]` after `prompts[i]`, every row computed in
+    full in one left-padded batch (what `siri.policy.prefix.tree_logprobs` computes without repeats)."""
+    device = next(model.parameters()).device
+    ids, mask = left_pad([list(p) + list(r) for p, r in zip(prompts, responses)], 0, device)
+    rmask = torch.zeros_like(mask)
+    for row, r in enumerate(responses):
+        if len(r):
+            rmask[row, -len(r):] = 1
+    out = response_logprobs(model, ids, mask, rmask, temperature, with_entropy=with_entropy)
+    lp, ent = out if with_entropy else (out, None)
+    width = ids.shape[1]
+    lps = [lp[row, width - len(r):] for row, r in enumerate(responses)]
+    ents = [ent[row, width - len(r):] for row, r in enumerate(responses)] if ent is not None else None
+    return lps, ents
+
+
+def rows_logprobs(model: PreTrainedModel, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]],
+                  temperature: float, with_entropy: bool, share_prefixes: bool):
+    """One batch of rows, with shared prompt prefixes computed once (`tree_logprobs`) or not."""
+    if share_prefixes:
+        return tree_logprobs(model, prompts, responses, temperature, with_entropy)
+    return padded_logprobs(model, prompts, responses, temperature, with_entropy)
+
+
 def _score(
     model: PreTrainedModel,
     prompts: Sequence[Sequence[int]],
@@ -122,6 +113,7 @@ def _score(
     temperature: float,
     batch_size: int,
     with_entropy: bool,
+    share_prefixes: bool,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     if len(prompts) != len(responses):
         raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
@@ -129,26 +121,18 @@ def _score(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if any(len(p) == 0 for p in prompts):
         raise ValueError("every prompt needs at least one token")
-    device = next(model.parameters()).device
     n = len(prompts)
     lps: list[torch.Tensor] = [torch.empty(0)] * n
     ents: list[torch.Tensor] = [torch.empty(0)] * n
-    # Similar lengths together: less padding per batch.
-    order = sorted(range(n), key=lambda i: len(prompts[i]) + len(responses[i]))
-    for idx in _batches(order, batch_size):
-        seqs = [list(prompts[i]) + list(responses[i]) for i in idx]
-        ids, mask = left_pad(seqs, 0, device)
-        rmask = torch.zeros_like(mask)
-        for row, i in enumerate(idx):
-            if len(responses[i]):
-                rmask[row, -len(responses[i]) :] = 1
-        out = response_logprobs(model, ids, mask, rmask, temperature, with_entropy=with_entropy)
-        lp, ent = out if with_entropy else (out, None)
-        for row, i in enumerate(idx):
-            k = len(responses[i])
-            lps[i] = lp[row, ids.shape[1] - k :]
+    # Rows that share prompt prefixes together (sorted prompts), else similar lengths (less padding).
+    key = (lambda i: tuple(prompts[i])) if share_prefixes else (lambda i: len(prompts[i]) + len(responses[i]))
+    for idx in _batches(sorted(range(n), key=key), batch_size):
+        lp, ent = rows_logprobs(model, [prompts[i] for i in idx], [responses[i] for i in idx], temperature,
+                                with_entropy, share_prefixes)
+        for j, i in enumerate(idx):
+            lps[i] = lp[j]
             if ent is not None:
-                ents[i] = ent[row, ids.shape[1] - k :]
+                ents[i] = ent[j]
     return lps, ents
 
 
@@ -158,10 +142,13 @@ def score(
     responses: Sequence[Sequence[int]],
     temperature: float = 1.0,
     batch_size: int = 16,
+    share_prefixes: bool = True,
 ) -> list[torch.Tensor]:
     """Per-token log-probs (1-D tensor per response, on the model's device) of `responses[i]` after
-    `prompts[i]`, in batches of `batch_size`. Carries grad when called under grad."""
-    return _score(model, prompts, responses, temperature, batch_size, with_entropy=False)[0]
+    `prompts[i]`, in batches of `batch_size` rows; prompt prefixes shared within a batch are computed
+    once unless `share_prefixes` is off (same numbers up to float summation order). Carries grad when
+    called under grad."""
+    return _score(model, prompts, responses, temperature, batch_size, False, share_prefixes)[0]
 
 
 def score_with_entropy(
@@ -170,6 +157,7 @@ def score_with_entropy(
     responses: Sequence[Sequence[int]],
     temperature: float = 1.0,
     batch_size: int = 16,
+    share_prefixes: bool = True,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Like `score`, plus the entropy of the tempered next-token distribution at each response token."""
-    return _score(model, prompts, responses, temperature, batch_size, with_entropy=True)
+    return _score(model, prompts, responses, temperature, batch_size, True, share_prefixes)

@@ -22,7 +22,7 @@ import torch
 from siri.agent import StructuredSkill, build_prompt, parse_response
 from siri.envs import Env, StepResult, agent_env_name, make_env
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
-from siri.policy.sampling import sample
+from siri.policy.sampling import DecodeOptions, sample
 from siri.rollout.spans import char_span_to_token_span, token_char_ends
 from siri.rollout.types import SAMPLED, RolloutBatch, StepRow, Trajectory
 
@@ -53,6 +53,7 @@ class RolloutSettings:
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 48
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
 
 
 VariantFn = Callable[[int, int, str], Variant]  # (group index, index in group, task_type) -> Variant
@@ -143,7 +144,7 @@ class RolloutEngine:
         out = sample(
             self.model, [p[SAMPLED] for p in prompts], max_new_tokens=self.s.max_new_tokens,
             temperature=self.s.temperature, top_p=self.s.top_p, stop=("</action>",), tokenizer=self.tokenizer,
-            eos_token_id=self.eos, pad_token_id=self.tokenizer.pad_token_id, rng=rng,
+            eos_token_id=self.eos, pad_token_id=self.tokenizer.pad_token_id, rng=rng, decode=self.s.decode,
         )
         t2 = time.perf_counter()
         for slot, views, smp in zip(active, prompts, out):

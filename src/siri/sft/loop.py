@@ -22,7 +22,8 @@ import torch
 from transformers import PreTrainedModel
 
 from siri.config import SFTConfig
-from siri.policy.scoring import left_pad, response_logprobs
+from siri.policy.forward import left_pad
+from siri.policy.scoring import response_logprobs
 from siri.sft.data import SFTExample
 
 _BUCKET = 8  # batches per length-sorting window

@@ -18,7 +18,7 @@ import torch
 
 from siri.algos.errors import AlgoError
 from siri.algos.registry import RESPONSE_MASK
-from siri.policy.scoring import left_pad
+from siri.policy.forward import left_pad
 
 
 @dataclass
@@ -53,6 +53,7 @@ def _last(x: torch.Tensor, width: int) -> torch.Tensor:
 @dataclass
 class _View:
     rows: list[int]  # batch rows that have this view, in order
+    prompts: list[list[int]]  # their prompts under this view
     ids: torch.Tensor  # [len(rows), L] left-padded prompt ⊕ response
     mask: torch.Tensor
     response_mask: torch.Tensor
@@ -79,6 +80,8 @@ class TokenBatch:
                                 f"(first: row {missing[0]}, which has {sorted(rows[missing[0]].fields)})")
             self.fields[name] = right_align([r.fields[name] for r in rows], width).to(device)
         self.views = {v: self._view(rows, v, pad_id, device) for v in sorted(set(views))}
+        self.responses = [r.response_ids for r in rows]
+        self._prompt_keys = [tuple(tuple(r.prompts.get(v, ())) for v in self.views) for r in rows]
         self._lengths = self.response_len.tolist()
         for v in self.views.values():
             for k, row in enumerate(v.rows):
@@ -90,7 +93,8 @@ class TokenBatch:
         seqs = [rows[i].prompts[view] + rows[i].response_ids for i in have]
         ids, mask = left_pad(seqs, pad_id, device)
         rmask = right_align([[1.0] * len(rows[i].response_ids) for i in have], ids.shape[1], torch.long).to(device)
-        return _View(have, ids, mask, rmask, torch.tensor([len(s) for s in seqs], dtype=torch.long))
+        return _View(have, [rows[i].prompts[view] for i in have], ids, mask, rmask,
+                     torch.tensor([len(s) for s in seqs], dtype=torch.long))
 
     def length(self, row: int) -> int:
         """Tokens of row `row` under the longest view it has (what its micro-batch pads to)."""
@@ -115,6 +119,17 @@ class TokenBatch:
         sel = [where[idx[j]] for j in pos]
         w = int(v.seq_len[sel].max())
         return pos, ViewTensors(_last(v.ids[sel], w), _last(v.mask[sel], w), _last(v.response_mask[sel], w))
+
+    def micro_rows(self, view: str, idx: Sequence[int]) -> tuple[list[int], list[list[int]], list[list[int]]]:
+        """(positions in `idx` of the rows that have `view`, their prompts under it, their responses)."""
+        v = self.views[view]
+        where = {row: k for k, row in enumerate(v.rows)}
+        pos = [j for j, row in enumerate(idx) if row in where]
+        return pos, [v.prompts[where[idx[j]]] for j in pos], [self.responses[idx[j]] for j in pos]
+
+    def prompt_key(self, row: int) -> tuple[tuple[int, ...], ...]:
+        """Row `row`'s prompts under every view (sorting by it puts rows with shared prefixes together)."""
+        return self._prompt_keys[row]
 
     def count(self, mask_field: str, idx: Sequence[int]) -> float:
         """Tokens of rows `idx` where `mask_field` is positive (a term's token-mean denominator)."""

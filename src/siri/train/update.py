@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import torch
+import torch.nn.functional as F
 
 from siri.algos.errors import AlgoError
 from siri.algos.registry import RESPONSE_MASK, get_loss, sum_losses
+from siri.policy.prefix import tree_logprobs
 from siri.policy.scoring import response_logprobs
 from siri.train.batch import TokenBatch, TrainRow
 
@@ -31,6 +33,7 @@ class UpdateSettings:
     grad_clip: float = 1.0
     temperature: float = 1.0
     sort_by_length: bool = True  # micro-batches of similar lengths: less padding, the same step
+    share_prefixes: bool = True  # shared prompt prefixes computed once per micro-batch (siri.policy.prefix)
 
 
 @dataclass
@@ -72,17 +75,30 @@ def _view_logprobs(model, batch: TokenBatch, idx, view, with_entropy, settings, 
     device = next(model.parameters()).device
     lp = torch.zeros((len(idx), width), device=device)
     ent = torch.zeros((len(idx), width), device=device) if with_entropy else None
-    have, vt = batch.micro_view(view, idx)
-    if vt is None:
-        return lp, ent
-    out = response_logprobs(model, vt.input_ids, vt.attention_mask, vt.response_mask,
-                            settings.temperature, with_entropy=with_entropy)
-    sub_lp, sub_ent = out if with_entropy else (out, None)
+    if settings.share_prefixes:
+        have, prompts, responses = batch.micro_rows(view, idx)
+        if not have:
+            return lp, ent
+        lps, ents = tree_logprobs(model, prompts, responses, settings.temperature, with_entropy)
+        sub_lp = right_align_tensors(lps, width)
+        sub_ent = right_align_tensors(ents, width) if ents is not None else None
+    else:
+        have, vt = batch.micro_view(view, idx)
+        if vt is None:
+            return lp, ent
+        out = response_logprobs(model, vt.input_ids, vt.attention_mask, vt.response_mask,
+                                settings.temperature, with_entropy=with_entropy)
+        sub_lp, sub_ent = out if with_entropy else (out, None)
     where = torch.tensor(have, device=device)
     lp = lp.index_copy(0, where, _last_cols(sub_lp, width))
     if ent is not None:
         ent = ent.index_copy(0, where, _last_cols(sub_ent, width))
     return lp, ent
+
+
+def right_align_tensors(values: Sequence[torch.Tensor], width: int) -> torch.Tensor:
+    """Stack 1-D tensors into [B, width], each in its last len() columns, zeros before (keeps grad)."""
+    return torch.stack([F.pad(v, (width - v.shape[0], 0)) for v in values])
 
 
 def _last_cols(x: torch.Tensor, width: int) -> torch.Tensor:
@@ -123,7 +139,9 @@ def policy_update(
     for _ in range(settings.ppo_epochs):
         order = torch.randperm(len(rows), generator=rng).tolist()
         for mini in _chunks(order, settings.mini_batch_rows):
-            if settings.sort_by_length:
+            if settings.share_prefixes:  # rows that share prompt prefixes in the same micro-batch
+                mini = sorted(mini, key=batch.prompt_key)
+            elif settings.sort_by_length:
                 mini = sorted(mini, key=batch.length)
             denoms = {n: max(batch.count(plan.mask_fields.get(n, RESPONSE_MASK), mini), 1.0) for n in plan.active()}
             optimizer.zero_grad(set_to_none=True)
