@@ -2,8 +2,8 @@
 switched off (the behaviour before them) and on, on the same rows.
 
 The savings: `threads` (every core instead of one), `sort` (micro-batches of similar lengths),
-`share` (shared prompt prefixes computed once in reference scoring and in the update), `decode`
-(preallocated KV cache and one uniform per row and step). One rollout with everything on gives the
+`share` (shared prompt prefixes computed once: in the sampler's prefill, in reference scoring and in
+the update), `decode` (preallocated KV cache and one uniform per row and step). One rollout with everything on gives the
 rows; then each configuration, alternating run by run, times on those rows:
 - generation: the rollout again from the same seeds and generator state (with `decode` off the draws
   differ, so its rows differ too: its time is of the same work in distribution, not in ids);
@@ -120,7 +120,7 @@ class Bench:
     def run(self, s: Setting) -> dict:
         torch.set_num_threads(CORES if s.on("threads") else 1)
         out: dict = {"setting": s.name}
-        decode = DecodeOptions() if s.on("decode") else DecodeOptions(preallocate=False, inverse_cdf=False)
+        decode = DecodeOptions(preallocate=s.on("decode"), inverse_cdf=s.on("decode"), share_prefixes=s.on("share"))
         t0 = time.perf_counter()
         gen = self.rollout(decode)
         out["rollout_s"] = time.perf_counter() - t0

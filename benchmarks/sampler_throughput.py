@@ -3,10 +3,13 @@
 Same model (a tiny preset, random init), same left-padded batch of prompts, same number of new tokens
 for every row (no eos, no stop string, no top-k/top-p on either side), generated tokens per second
 (wall clock and per CPU-second, the latter less sensitive to other processes on shared cores),
-median over a few repeats after a warm-up, the two alternating run by run. Prints a table and writes
-benchmarks/results/sampler_throughput.json.
+median over a few repeats after a warm-up, the samplers alternating run by run. Two cases: groups (the
+batch is batch/group distinct prompts, each repeated `group` times, as in a rollout) and distinct prompts.
+Our sampler also runs with its decode savings off (docs/architecture.md "Performance"), for the before /
+after. Prints a table, writes benchmarks/results/sampler_throughput.json, and ends with `ratio: X.XX`,
+our tokens/s over generate's on groups.
 
-    .venv/bin/python benchmarks/sampler_throughput.py [--batch 32 --prompt-len 400 --new-tokens 32]
+    .venv/bin/python benchmarks/sampler_throughput.py [--quick] [--batch 32 --prompt-len 400 --new-tokens 32]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import torch
 from transformers import GenerationConfig
 
 from siri.policy import init_model, load_policy, sample
+from siri.policy.sampling import DecodeOptions
 from siri.policy.forward import left_pad
 
 RESULTS = Path(__file__).parent / "results" / "sampler_throughput.json"
@@ -54,14 +58,21 @@ def make_prompts(vocab: int, batch: int, length: int, seed: int, distinct: int =
     return [base[i % n_distinct] for i in range(batch)]
 
 
-def time_ours(model, prompts, new_tokens, seed) -> tuple[float, float, int]:
+def time_ours(model, prompts, new_tokens, seed, decode: DecodeOptions = DecodeOptions()) -> tuple[float, float, int]:
     start, cpu = time.perf_counter(), time.process_time()
     out = sample(model, prompts, max_new_tokens=new_tokens, temperature=1.0, top_p=1.0, stop=(),
-                 eos_token_id=None, pad_token_id=0, seed=seed)
+                 eos_token_id=None, pad_token_id=0, seed=seed, decode=decode)
     _sync(model)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert all(len(ids) == new_tokens for ids in out.ids)
     return elapsed, cpu, out.num_tokens
+
+
+def time_ours_savings_off(model, prompts, new_tokens, seed) -> tuple[float, float, int]:
+    """Our sampler with its decode savings switched off (transformers' DynamicCache, noise over the
+    vocabulary, every prompt prefilled in full)."""
+    return time_ours(model, prompts, new_tokens, seed,
+                     DecodeOptions(preallocate=False, inverse_cdf=False, share_prefixes=False))
 
 
 def time_hf(model, prompts, new_tokens, seed) -> tuple[float, float, int]:
@@ -87,7 +98,7 @@ def _sync(model) -> None:
 
 def bench(model, prompts, new_tokens, repeats) -> dict[str, dict]:
     """Warm both up, then alternate them run by run so load from other processes hits both alike."""
-    fns = {"ours": time_ours, "hf_generate": time_hf}
+    fns = {"ours": time_ours, "ours_savings_off": time_ours_savings_off, "hf_generate": time_hf}
     for fn in fns.values():
         fn(model, prompts, new_tokens, 0)
     runs: dict[str, list] = {name: [] for name in fns}
@@ -111,19 +122,25 @@ def _summary(runs: list[tuple[float, float, int]]) -> dict:
     }
 
 
+NAMES = {"ours": "siri.policy.sample", "ours_savings_off": "  decode savings off", "hf_generate": "HF generate"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="tiny")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--prompt-len", type=int, default=400)
     parser.add_argument("--new-tokens", type=int, default=32)
-    parser.add_argument("--distinct", type=int, default=0, help="number of distinct prompts (0 = all distinct)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--group", type=int, default=8, help="rollouts per group (copies of one prompt)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="one repeat (well under 2 minutes)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch default)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -131,36 +148,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = init_model(args.preset, Path(tmp) / "model", texts=texts, seed=0)
         model, tokenizer = load_policy(path, device=args.device, dtype=args.dtype)
-    prompts = make_prompts(len(tokenizer), args.batch, args.prompt_len, seed=0, distinct=args.distinct)
-
-    results = bench(model, prompts, args.new_tokens, args.repeats)
-    ours, hf = results["ours"], results["hf_generate"]
-    ratio = ours["tokens_per_s"] / hf["tokens_per_s"]
-    cpu_ratio = ours["tokens_per_cpu_s"] / hf["tokens_per_cpu_s"]
-
-    print(f"\nsampler throughput: preset={args.preset} device={args.device} dtype={args.dtype} "
-          f"batch={args.batch} distinct={args.distinct or args.batch} prompt~{args.prompt_len} "
-          f"new={args.new_tokens} threads={torch.get_num_threads()} repeats={args.repeats}")
-    print(f"{'sampler':<24}{'tokens':>8}{'wall s':>9}{'tokens/s':>10}{'cpu s':>8}{'tokens/cpu-s':>14}")
-    for name, r in (("siri.policy.sample", ours), ("HF generate(do_sample)", hf)):
-        print(f"{name:<24}{r['tokens']:>8}{r['wall_s_median']:>9.3f}{r['tokens_per_s']:>10.1f}"
-              f"{r['cpu_s_median']:>8.3f}{r['tokens_per_cpu_s']:>14.1f}")
-    print(f"ratio (ours / HF): {ratio:.2f}x wall, {cpu_ratio:.2f}x cpu")
-
+    cases = {"groups": max(args.batch // args.group, 1), "distinct": args.batch}
+    print(f"\nsampler throughput: preset={args.preset} device={args.device} dtype={args.dtype} batch={args.batch} "
+          f"prompt~{args.prompt_len} new={args.new_tokens} threads={torch.get_num_threads()} repeats={args.repeats}")
+    print(f"{'case':<10}{'sampler':<24}{'tokens':>8}{'wall s':>9}{'tokens/s':>10}{'cpu s':>8}{'tokens/cpu-s':>14}"
+          f"{'vs HF':>8}")
+    results: dict[str, dict] = {}
+    for case, distinct in cases.items():
+        prompts = make_prompts(len(tokenizer), args.batch, args.prompt_len, seed=0, distinct=distinct)
+        runs = bench(model, prompts, args.new_tokens, args.repeats)
+        hf = runs["hf_generate"]
+        for name, r in runs.items():
+            r["ratio_vs_hf"] = r["tokens_per_s"] / hf["tokens_per_s"]
+            print(f"{case:<10}{NAMES[name]:<24}{r['tokens']:>8}{r['wall_s_median']:>9.3f}{r['tokens_per_s']:>10.1f}"
+                  f"{r['cpu_s_median']:>8.3f}{r['tokens_per_cpu_s']:>14.1f}{r['ratio_vs_hf']:>7.2f}x")
+        results[case] = {"distinct_prompts": distinct, "prompt_lengths": [len(p) for p in prompts], **runs}
     result = {
         "config": {**{k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                    "torch_threads": torch.get_num_threads(), "tokenizer_texts": text_source,
-                   "vocab": len(tokenizer), "prompt_lengths": [len(p) for p in prompts]},
+                   "vocab": len(tokenizer)},
         "env": {"torch": torch.__version__, "python": platform.python_version(), "machine": platform.machine(),
                 "cuda": torch.cuda.get_device_name() if args.device.startswith("cuda") else None},
-        "ours": ours,
-        "hf_generate": hf,
-        "ratio_ours_over_hf": ratio,
-        "cpu_ratio_ours_over_hf": cpu_ratio,
+        "cases": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
+    print(f"ratio: {results['groups']['ours']['ratio_vs_hf']:.2f}")
 
 
 if __name__ == "__main__":

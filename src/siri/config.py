@@ -151,6 +151,8 @@ class TrainConfig(Section):
     ppo_epochs: int = Field(1, ge=1)
     mini_batch_rows: int = Field(256, ge=1, description="step rows per optimizer step")
     micro_batch_rows: int = Field(16, ge=1, description="step rows per forward/backward pass")
+    share_prefixes: bool = Field(True, description="compute shared prompt prefixes once (same numbers; off for models "
+                                                   "whose forward cannot take a key/value cache)")
     grad_clip: float = Field(1.0, gt=0.0)
     clip_low: float = Field(0.2, gt=0.0, lt=1.0)
     clip_high: float = Field(0.2, gt=0.0)

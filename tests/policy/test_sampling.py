@@ -10,7 +10,7 @@ import torch
 from transformers import Qwen2Config
 
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
-from siri.policy.sampling import SamplingCancelled, StopStrings, choose_tokens, sample, top_p_filter
+from siri.policy.sampling import DecodeOptions, SamplingCancelled, StopStrings, choose_tokens, sample, top_p_filter
 from siri.policy.scoring import score
 
 USER_TEXTS = [
@@ -240,14 +240,57 @@ def test_top_p_filter_hand_made():
     torch.testing.assert_close(kept_vals[[0, 1, 3]], logits[0, [0, 1, 3]])
 
 
+@pytest.mark.parametrize("draw", ["inverse_cdf", "race"])
 @pytest.mark.parametrize("top_p, expected", [(1.0, [0.15, 0.5, 0.05, 0.3]), (0.79, [0.0, 0.625, 0.0, 0.375])])
-def test_choose_tokens_frequencies(top_p, expected):
+def test_choose_tokens_frequencies(top_p, expected, draw):
     n = 40_000
     logprobs = torch.tensor([0.15, 0.5, 0.05, 0.3]).log().repeat(n, 1)
-    uniform = torch.rand(n, generator=torch.Generator().manual_seed(0))
-    counts = torch.bincount(choose_tokens(logprobs, top_p, False, uniform), minlength=4).double() / n
+    g = torch.Generator().manual_seed(0)
+    noise = torch.rand(n, generator=g) if draw == "inverse_cdf" else torch.empty(n, 4).exponential_(generator=g)
+    counts = torch.bincount(choose_tokens(logprobs, top_p, False, noise), minlength=4).double() / n
     for got, want in zip(counts.tolist(), expected):
         assert abs(got - want) < 4 * math.sqrt(max(want * (1 - want), 1e-12) / n) + 1e-12
+
+
+def test_inverse_cdf_never_draws_a_zero_probability_token():
+    logprobs = torch.tensor([[0.0, 0.5, 0.0, 0.5]]).log().repeat(5, 1)  # -inf at 0 and 2
+    uniform = torch.tensor([0.0, 0.25, 0.4999999, 0.5, 0.9999999])
+    assert choose_tokens(logprobs, 1.0, False, uniform).tolist() == [1, 1, 1, 3, 3]
+
+
+def test_preallocated_cache_gives_the_same_samples(tiny, prompts):
+    """The preallocated cache changes where keys and values live, not what is computed: same ids, same
+    log-probs, with rows finishing at different steps (the batch shrinks) and a group sharing a prefill."""
+    model, tok = tiny
+    batch = prompts + [prompts[0]] * 3
+    kw = dict(max_new_tokens=20, tokenizer=tok, eos_token_id=many_eos(tok), seed=7)
+    a = sample(model, batch, decode=DecodeOptions(preallocate=True), **kw)
+    b = sample(model, batch, decode=DecodeOptions(preallocate=False), **kw)
+    assert len({len(i) for i in a.ids}) > 1
+    assert a.ids == b.ids and a.finish_reasons == b.finish_reasons
+    torch.testing.assert_close(torch.tensor(sum(a.logprobs, [])), torch.tensor(sum(b.logprobs, [])), atol=1e-5, rtol=0)
+
+
+def test_shared_prefix_prefill_gives_the_same_samples(tiny):
+    """A prefill that computes the prompts' shared prefixes once gives the same samples and log-probs as one
+    that computes every prompt in full: prompts sharing a long prefix, one sharing nothing, duplicates."""
+    from siri.policy.prefix import build_tree
+
+    model, tok = tiny
+    common = tok.encode(" ".join(USER_TEXTS))
+    batch = [common + tok.encode(t) for t in USER_TEXTS[1:]] + [tok.encode("Nothing happens.")] + [common] * 2
+    assert len(build_tree(batch, [[]] * len(batch)).depths) > 1  # a shared node: the tree is used
+    kw = dict(max_new_tokens=16, tokenizer=tok, eos_token_id=many_eos(tok), seed=3)
+    for preallocate in (True, False):
+        a = sample(model, batch, decode=DecodeOptions(share_prefixes=True, preallocate=preallocate), **kw)
+        b = sample(model, batch, decode=DecodeOptions(share_prefixes=False, preallocate=preallocate), **kw)
+        assert a.ids == b.ids and a.finish_reasons == b.finish_reasons
+        torch.testing.assert_close(torch.tensor(sum(a.logprobs, [])), torch.tensor(sum(b.logprobs, [])),
+                                   atol=1e-5, rtol=0)
+    with torch.no_grad():
+        scored = score(model, batch, a.ids, share_prefixes=False)
+    for s, ref in zip(a, scored):
+        torch.testing.assert_close(torch.tensor(s.logprobs), ref.float(), atol=1e-4, rtol=0)
 
 
 def test_choose_tokens_greedy():

@@ -62,6 +62,14 @@ class PreallocatedCache(DynamicCache):
     def __init__(self, num_layers: int, capacity: int):
         Cache.__init__(self, layers=[PreallocatedLayer(capacity) for _ in range(num_layers)])
 
+    @classmethod
+    def holding(cls, layers: list[tuple[torch.Tensor, torch.Tensor]], capacity: int) -> "PreallocatedCache":
+        """A cache that starts with these (keys, values) per layer and has room for `capacity` positions."""
+        cache = cls(len(layers), capacity)
+        for layer, (keys, values) in zip(cache.layers, layers):
+            layer.update(keys, values)
+        return cache
+
 
 def cache_from(layers: list[tuple[torch.Tensor, torch.Tensor]]) -> DynamicCache:
     """A cache holding these (keys, values) per layer; new positions are appended after them."""

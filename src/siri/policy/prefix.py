@@ -140,13 +140,10 @@ def length_chunks(lengths: Sequence[int], call_cost: int) -> list[list[int]]:
     return chunks[::-1]
 
 
-def _past(done: list[_Computed], anc: list[list[int]], device) -> tuple[DynamicCache, torch.Tensor | None,
-                                                                       torch.Tensor | None]:
-    """The ancestors' keys and values gathered per node: (cache, past mask, past real length). Columns
-    that are padding in every row are dropped."""
-    if not anc:
-        return DynamicCache(), None, None
-    index = [torch.tensor(a, device=device) for a in anc]
+def _gather(done: list[_Computed], chains: list[list[int]], device):
+    """Per row, the keys and values of its chain of nodes (one index per depth of `done`), concatenated:
+    (layers of (keys, values), mask, real length). Columns that are padding in every row are dropped."""
+    index = [torch.tensor(a, device=device) for a in chains]
     mask = torch.cat([d.mask.index_select(0, i) for d, i in zip(done, index)], dim=1)
     length = sum(d.length.index_select(0, i) for d, i in zip(done, index))
     cols = mask.any(0).nonzero().squeeze(1)
@@ -158,7 +155,16 @@ def _past(done: list[_Computed], anc: list[list[int]], device) -> tuple[DynamicC
             x = torch.cat([d.kv[layer][t].index_select(0, i) for d, i in zip(done, index)], dim=2)
             kv.append(x.index_select(2, cols) if trim else x)
         layers.append(tuple(kv))
-    return cache_from(layers), (mask.index_select(1, cols) if trim else mask), length
+    return layers, (mask.index_select(1, cols) if trim else mask), length
+
+
+def _past(done: list[_Computed], anc: list[list[int]], device) -> tuple[DynamicCache, torch.Tensor | None,
+                                                                       torch.Tensor | None]:
+    """The ancestors' keys and values gathered per node: (cache, past mask, past real length)."""
+    if not anc:
+        return DynamicCache(), None, None
+    layers, mask, length = _gather(done, anc, device)
+    return cache_from(layers), mask, length
 
 
 def _merge(parts: list[tuple[list[int], _Computed]], n: int) -> _Computed:
@@ -177,6 +183,26 @@ def _merge(parts: list[tuple[list[int], _Computed]], n: int) -> _Computed:
     return _Computed(kv, cat([c.mask for _, c in parts], 1), torch.cat([c.length for _, c in parts]).index_select(0, inverse))
 
 
+def _run(model: PreTrainedModel, tree: PrefixTree, pad_id: int, call_cost: int, keep_last: bool, on_logits):
+    """Every node of `tree`, depth by depth, each after its ancestors. `on_logits(nodes, logits, ids)`
+    receives the logits of each batch's last columns (enough for its longest response, at least 1).
+    Returns each depth's keys and values (the last depth's only with `keep_last`)."""
+    device = next(model.parameters()).device
+    done: list[_Computed] = []
+    for depth, nodes in enumerate(tree.depths):
+        anc = _ancestors(tree, depth)
+        keep = keep_last or depth < len(tree.depths) - 1
+        parts = []
+        for chunk in length_chunks([len(n.tokens) for n in nodes], call_cost):
+            batch = [nodes[k] for k in chunk]
+            computed = _forward(model, batch, _past(done, [[a[k] for k in chunk] for a in anc], device), pad_id,
+                                keep, on_logits)
+            parts.append((chunk, computed))
+        if keep:
+            done.append(_merge(parts, len(nodes)))
+    return done
+
+
 def tree_logprobs(model: PreTrainedModel, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]],
                   temperature: float = 1.0, with_entropy: bool = False, min_saving: int = MIN_SAVING,
                   pad_id: int = 0, call_cost: int = CALL_COST) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
@@ -185,27 +211,53 @@ def tree_logprobs(model: PreTrainedModel, prompts: Sequence[Sequence[int]], resp
     if len(prompts) != len(responses):
         raise ValueError(f"{len(prompts)} prompts but {len(responses)} responses")
     device = next(model.parameters()).device
-    tree = build_tree(prompts, responses, min_saving)
-    done: list[_Computed] = []
     lps: list[torch.Tensor] = [torch.empty(0, device=device)] * len(prompts)
     ents: list[torch.Tensor] = [torch.empty(0, device=device)] * len(prompts)
-    for depth, nodes in enumerate(tree.depths):
-        anc = _ancestors(tree, depth)
-        last = depth == len(tree.depths) - 1
-        parts = []
-        for chunk in length_chunks([len(n.tokens) for n in nodes], call_cost):
-            computed = _forward(model, [nodes[k] for k in chunk], _past(done, [[a[k] for k in chunk] for a in anc], device),
-                                pad_id, temperature, with_entropy, last, lps, ents)
-            if computed is not None:
-                parts.append((chunk, computed))
-        if not last:
-            done.append(_merge(parts, len(nodes)))
+
+    def take(nodes, logits, ids):
+        _take_leaves(nodes, logits, ids, temperature, with_entropy, lps, ents)
+
+    _run(model, build_tree(prompts, responses, min_saving), pad_id, call_cost, False, take)
     return lps, (ents if with_entropy else None)
 
 
-def _forward(model, nodes: list[Node], past, pad_id, temperature, with_entropy, last, lps, ents) -> _Computed | None:
-    """One batch of nodes at one depth after their ancestors' `past`; fills the leaves' log-probs and
-    returns the nodes' own keys and values (None at the last depth, where nothing follows)."""
+def tree_prefill(model: PreTrainedModel, prompts: Sequence[Sequence[int]], pad_id: int = 0,
+                 min_saving: int = MIN_SAVING, call_cost: int = CALL_COST):
+    """The prompts' keys and values for decoding, shared prefixes computed once: (layers of (keys,
+    values) [n, heads, width, dim], attention mask [n, width], real lengths [n], last-token logits [n, V]).
+    A row's positions are its chain of nodes, each left-padded within its depth (masked)."""
+    device = next(model.parameters()).device
+    tree = build_tree(prompts, [[] for _ in prompts], min_saving)
+    last: dict[int, torch.Tensor] = {}
+
+    def take(nodes, logits, _ids):
+        for k, n in enumerate(nodes):
+            if n.row >= 0:
+                last[n.row] = logits[k, -1]
+
+    done = _run(model, tree, pad_id, call_cost, True, take)
+    parts = []
+    for depth in range(len(tree.depths)):
+        rows = [r for r, (d, _) in sorted(tree.leaf.items()) if d == depth]
+        if rows:
+            chains = [_ancestors_of(tree, *tree.leaf[r]) for r in rows]
+            layers, mask, length = _gather(done[:depth + 1], [list(c) for c in zip(*chains)], device)
+            parts.append((rows, _Computed(layers, mask, length)))
+    merged = _merge(parts, len(prompts))
+    return merged.kv, merged.mask, merged.length, torch.stack([last[r] for r in range(len(prompts))])
+
+
+def _ancestors_of(tree: PrefixTree, depth: int, index: int) -> list[int]:
+    """Indices, depth 0 to `depth`, of node (depth, index)'s chain: its ancestors, then itself."""
+    chain = [index]
+    for j in range(depth, 0, -1):
+        chain.append(tree.depths[j][chain[-1]].parent)
+    return chain[::-1]
+
+
+def _forward(model, nodes: list[Node], past, pad_id, keep_kv: bool, on_logits) -> _Computed | None:
+    """One batch of nodes at one depth after their ancestors' `past`; hands the last columns' logits to
+    `on_logits` and returns the nodes' own keys and values (None without `keep_kv`)."""
     device = next(model.parameters()).device
     cache, past_mask, past_len = past
     ids, mask = left_pad([n.tokens for n in nodes], pad_id, device)
@@ -216,10 +268,10 @@ def _forward(model, nodes: list[Node], past, pad_id, temperature, with_entropy, 
         mask = torch.cat([past_mask, mask], dim=1)
     keep = 1 + max(n.response for n in nodes)
     kwargs = {"logits_to_keep": keep} if accepts_logits_to_keep(model) else {}
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=not last,
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=keep_kv,
                 **{cache_argument(model): cache}, **kwargs)
-    _take_leaves(nodes, out.logits[:, -keep:], ids, temperature, with_entropy, lps, ents)
-    if last:
+    on_logits(nodes, out.logits[:, -keep:], ids)
+    if not keep_kv:
         return None
     width = ids.shape[1]
     return _Computed(own_positions(cache, width), mask[:, -width:], own_len)

@@ -19,7 +19,8 @@ from typing import Callable, Iterator, Sequence
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
-from siri.policy.kv import PreallocatedCache, cache_argument, num_layers
+from siri.policy.kv import PreallocatedCache, cache_argument, cache_from, num_layers
+from siri.policy.prefix import tree_prefill
 from siri.policy.forward import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
 
 FINISH_REASONS = ("stop", "eos", "length")
@@ -32,6 +33,7 @@ class DecodeOptions:
 
     preallocate: bool = True  # one cache buffer for the whole call; False: transformers' DynamicCache (a copy per step)
     inverse_cdf: bool = True  # one uniform per row and step; False: an exponential race over the whole vocabulary
+    share_prefixes: bool = True  # the prefill computes prompt prefixes shared by rows once (siri.policy.prefix)
 
 
 class SamplingCancelled(Exception):
@@ -160,21 +162,28 @@ class _Decoder:
     the attention mask are allocated once for the prompt and every new token (no copy per step)."""
 
     def __init__(self, model: PreTrainedModel, prompts: Sequence[Sequence[int]], pad_id: int, max_new_tokens: int,
-                 preallocate: bool = True):
+                 decode: DecodeOptions = DecodeOptions()):
         self.model = model
+        self.cache_arg = cache_argument(model)
         device = next(model.parameters()).device
         unique, inverse = _dedup(prompts)
-        ids, mask = left_pad(unique, pad_id, device)
-        positions = position_ids_from_mask(mask)
-        self.next_pos = positions[:, -1:] + 1
-        self.width = ids.shape[1]
+        if decode.share_prefixes:
+            layers, mask, length, self.logits = tree_prefill(model, unique, pad_id)
+            self.next_pos = length[:, None]
+        else:
+            ids, mask = left_pad(unique, pad_id, device)
+            positions = position_ids_from_mask(mask)
+            self.next_pos = positions[:, -1:] + 1
+        self.width = mask.shape[1]
         self.mask = mask.new_zeros((len(unique), self.width + max_new_tokens))
         self.mask[:, :self.width] = mask
         capacity = self.width + max_new_tokens
-        self.cache = PreallocatedCache(num_layers(model), capacity) if preallocate else DynamicCache()
-        self.cache_arg = cache_argument(model)
-        kwargs = {"logits_to_keep": 1} if accepts_logits_to_keep(model) else {}
-        self.logits = self._forward(ids, positions, **kwargs)
+        if decode.share_prefixes:
+            self.cache = PreallocatedCache.holding(layers, capacity) if decode.preallocate else cache_from(layers)
+        else:
+            self.cache = PreallocatedCache(num_layers(model), capacity) if decode.preallocate else DynamicCache()
+            kwargs = {"logits_to_keep": 1} if accepts_logits_to_keep(model) else {}
+            self.logits = self._forward(ids, positions, **kwargs)
         if len(unique) < len(prompts):  # copies of one prompt (a rollout group) share one prefill
             self.keep(torch.tensor(inverse, device=device))
 
@@ -265,7 +274,7 @@ def sample(
 def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_id, gen, ids, lps, reasons,
             cancelled=None, decode: DecodeOptions = DecodeOptions()) -> None:
     """The decoding loop; fills `ids`, `lps`, `reasons` (indexed by prompt) in place."""
-    dec = _Decoder(model, prompts, pad_id, max_new_tokens, decode.preallocate)
+    dec = _Decoder(model, prompts, pad_id, max_new_tokens, decode)
     rows = list(range(len(prompts)))  # prompt index of each current batch row
     greedy = temperature == 0
     eos_ids = torch.tensor(sorted(eos), dtype=torch.long, device=dec.logits.device)

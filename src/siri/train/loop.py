@@ -56,7 +56,7 @@ def update_settings(cfg: Config) -> UpdateSettings:
     t = cfg.train
     return UpdateSettings(ppo_epochs=t.ppo_epochs, mini_batch_rows=t.mini_batch_rows,
                           micro_batch_rows=t.micro_batch_rows, grad_clip=t.grad_clip,
-                          temperature=scoring_temperature(cfg))
+                          temperature=scoring_temperature(cfg), share_prefixes=t.share_prefixes)
 
 
 class Trainer:
@@ -127,7 +127,8 @@ class Trainer:
         if self.ref is not None:
             with torch.no_grad():
                 lps = score(self.ref, [r.prompt_ids for r in batch.rows], [r.response_ids for r in batch.rows],
-                            temperature=update_settings(cfg).temperature, batch_size=cfg.train.micro_batch_rows)
+                            temperature=update_settings(cfg).temperature, batch_size=cfg.train.micro_batch_rows,
+                            share_prefixes=cfg.train.share_prefixes)
             ref_lp = [lp.tolist() for lp in lps]
         t2 = time.perf_counter()
         ctx = MethodContext(cfg=cfg, iteration=it, ref_logprobs=ref_lp, model=self.model, tokenizer=self.tokenizer,

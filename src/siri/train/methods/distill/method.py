@@ -129,7 +129,8 @@ class DistillMethod(Method):
             return {}
         idx = sorted(taught)
         lps = teacher_logprobs(model, [taught[i] for i in idx], [batch.rows[i].response_ids for i in idx],
-                               scoring_temperature(self.cfg), self.cfg.train.micro_batch_rows)
+                               scoring_temperature(self.cfg), self.cfg.train.micro_batch_rows,
+                               self.cfg.train.share_prefixes)
         return dict(zip(idx, lps))
 
     @staticmethod

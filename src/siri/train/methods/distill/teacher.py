@@ -28,12 +28,13 @@ TEACHER = "teacher"  # the prompt view the teacher scores the student's tokens u
 
 
 def teacher_logprobs(model: torch.nn.Module, prompts: Sequence[Sequence[int]], responses: Sequence[Sequence[int]],
-                     temperature: float, batch_size: int) -> list[list[float]]:
+                     temperature: float, batch_size: int, share_prefixes: bool = True) -> list[list[float]]:
     """Per-token log-probs of each response after its prompt under `model`, without gradients."""
     if not prompts:
         return []
     with torch.no_grad():
-        lps = score(model, prompts, responses, temperature=temperature, batch_size=batch_size)
+        lps = score(model, prompts, responses, temperature=temperature, batch_size=batch_size,
+                    share_prefixes=share_prefixes)
     return [lp.float().cpu().tolist() for lp in lps]
 
 
