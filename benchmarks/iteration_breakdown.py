@@ -94,8 +94,9 @@ def quick_model(work: Path, config: str) -> Path:
 
     base = init_model("tiny", work / "tiny", seed=0)
     cfg = load_config(config, [f"model.path={base}", f"run.out_dir={work}", "run.name=sft", "run.progress=false",
-                               "sft.kinds=[demo]", "sft.episodes=150", "eval.episodes=0"])
-    return run_sft(cfg, echo=lambda _m: None) / "model"
+                               "sft.kinds=[demo]", "sft.episodes=150", "eval.episodes=2",
+                               "eval.batch_episodes=2"])
+    return run_sft(cfg, echo=lambda _m: None)
 
 
 class Bench:

@@ -95,9 +95,9 @@ def configure_threads(model: PreTrainedModel, threads: int = 0) -> int:
     """Set torch's CPU threads to `threads` if > 0; 0 (auto) keeps torch's default, one per core.
 
     Measured on 2 cores with no other job (tiny household preset): a `siri train` iteration takes
-    25.3 s on one thread and 16.7 s on two (1.5x), an SFT of 156 steps 62 s and 40 s. When several
-    jobs share the cores, give each `run.threads=1`: oversubscribed OpenMP threads spin and slow
-    every job down."""
+    19.0 s on one thread and 11.8 s on two (1.6x; benchmarks/iteration_breakdown.py --each), an SFT
+    of 156 steps 62 s and 40 s. When several jobs share the cores, give each `run.threads=1`:
+    oversubscribed OpenMP threads spin and slow every job down."""
     if threads > 0:
         torch.set_num_threads(threads)
     return torch.get_num_threads()

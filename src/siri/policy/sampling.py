@@ -19,9 +19,9 @@ from typing import Callable, Iterator, Sequence
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
+from siri.policy.forward import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
 from siri.policy.kv import PreallocatedCache, cache_argument, cache_from, num_layers
 from siri.policy.prefix import tree_prefill
-from siri.policy.forward import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
 
 FINISH_REASONS = ("stop", "eos", "length")
 
@@ -242,8 +242,10 @@ def sample(
     A row ends with finish_reason "eos" when it samples an id in `eos_token_id` (kept as its last id),
     "stop" when its decoded text completes a string of `stop` (needs `tokenizer`), else "length" after
     `max_new_tokens`. Finished rows leave the batch; identical prompts (the N rollouts of a group) share
-    one prefill and still get independent draws. Same seed (or rng state) and inputs => same
-    ids. The model is put in eval mode for the call and restored after.
+    one prefill and still get independent draws, and prompts that share a prefix compute it once
+    (docs/algorithms.md §0 "Shared prompts"; `decode` switches each saving off). Same seed (or rng
+    state), inputs and `decode` => same ids. The model is put in eval mode for the call and restored
+    after.
 
     `cancelled`, if given, is called before each decoding step; when it returns True the call raises
     SamplingCancelled, so a server stops work nobody will read. It draws no random numbers, so the

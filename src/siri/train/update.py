@@ -5,9 +5,11 @@ the rows under every prompt view the active terms need (`sampled`, `plain`), and
 accumulates gradients over micro-batches with each term's token-mean taken over the whole
 mini-batch (docs/algorithms.md §3: token-mean over the mini-batch), then clips the gradient norm and
 steps AdamW. The rows become tensors once per update (`TokenBatch`); micro-batches are slices. Within
-a mini-batch the rows are sorted by length before they are cut into micro-batches: each term is a
-token-mean over the whole mini-batch and gradients add up across micro-batches, so the order changes
-only the float summation, while the padding computed shrinks.
+a mini-batch the rows are sorted before they are cut into micro-batches: each term is a token-mean
+over the whole mini-batch and gradients add up across micro-batches, so the order changes only the
+float summation. Sorted by prompt, rows that share prompt prefixes meet in one micro-batch, which
+computes each shared prefix once (`siri.policy.prefix`, docs/algorithms.md §0 "Shared prompts");
+with sharing off they are sorted by length, so each micro-batch pads little.
 """
 
 from __future__ import annotations
