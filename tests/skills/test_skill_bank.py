@@ -45,28 +45,31 @@ def test_promotion_happens_exactly_at_n_eval():
     assert b.active(TT) == [s] and b.candidates(TT) == []
 
 
-def test_threshold_is_strict_then_promotion_later():
+def test_threshold_is_strict_and_a_candidate_is_decided_at_n_eval():
     b = bank()
     sid = add_one(b, "When the mug is dirty: clean it first.")
-    for d in (0.5, 0.0, 0.25):  # U: 0.5, 0.25, 0.25 -> not > 0.25
+    for d in (0.5, 0.0):  # U: 0.5, 0.25 with n < N_eval: no decision yet
         assert b.record_evaluation(sid, d, iteration=1) is None
-    assert b.get(sid).utility == 0.25 and b.get(sid).state == "candidate"
-    assert b.record_evaluation(sid, 1.25, iteration=2)["to"] == "active"  # U = 0.25 + 1/4 = 0.5
+    change = b.record_evaluation(sid, 0.25, iteration=1)  # U = 0.25, n = 3: not > 0.25, so not promoted
+    assert b.get(sid).utility == 0.25 and change == {"iteration": 1, "from": "candidate", "to": "retired"}
+    other = add_one(b, "When the mug is clean: put it away.")
+    for d in (0.5, 0.0):
+        b.record_evaluation(other, d, iteration=2)
+    assert b.record_evaluation(other, 0.26, iteration=2)["to"] == "active"  # U = 0.2533 > 0.25
 
 
 def test_retirement_below_tau_retire_and_no_change_before_n_eval():
     b = bank()
     sid = add_one(b, "When the mug is dirty: clean it first.")
     assert b.record_evaluation(sid, -1.0, iteration=1) is None  # U = -1 but n = 1
-    assert b.record_evaluation(sid, 0.5, iteration=1) is None  # U = -0.25
-    assert b.record_evaluation(sid, -0.25, iteration=2) is None  # U = -0.25, not < -0.25
+    assert b.record_evaluation(sid, 0.5, iteration=1) is None  # U = -0.25, n = 2
     assert b.get(sid).state == "candidate"
-    change = b.record_evaluation(sid, -1.25, iteration=5)  # U = -0.25 + (-1)/4 = -0.5
+    change = b.record_evaluation(sid, -1.25, iteration=5)  # U = -0.25 + (-1)/3 = -7/12, n = 3
     assert change == {"iteration": 5, "from": "candidate", "to": "retired"}
     # retired is final: a later evaluation is recorded, the state stays
     assert b.record_evaluation(sid, 10.0, iteration=6) is None
     s = b.get(sid)
-    assert s.state == "retired" and s.n == 5 and s.utility == pytest.approx(-0.5 + 10.5 / 5)
+    assert s.state == "retired" and s.n == 4 and s.utility == pytest.approx(-7 / 12 + (10 + 7 / 12) / 4)
 
 
 def test_active_skill_can_be_retired_but_not_demoted():
@@ -85,9 +88,10 @@ def test_active_skill_can_be_retired_but_not_demoted():
 
 def test_next_state_table():
     # (state, n, U) with N_eval = 2, tau_promote = 0.1, tau_retire = -0.1
-    cases = [("candidate", 1, 5.0, None), ("candidate", 2, 0.2, "active"), ("candidate", 2, 0.1, None),
-             ("candidate", 2, -0.2, "retired"), ("active", 9, 0.0, None), ("active", 9, -0.11, "retired"),
-             ("retired", 9, 1.0, None)]
+    # A candidate is decided at N_eval: at U = tau_promote or between the thresholds it is retired, not kept.
+    cases = [("candidate", 1, 5.0, None), ("candidate", 2, 0.2, "active"), ("candidate", 2, 0.1, "retired"),
+             ("candidate", 2, 0.0, "retired"), ("candidate", 2, -0.2, "retired"), ("active", 9, 0.0, None),
+             ("active", 9, -0.1, None), ("active", 9, -0.11, "retired"), ("retired", 9, 1.0, None)]
     for state, n, u, expected in cases:
         assert next_state(state, n, u, 2, 0.1, -0.1) == expected, (state, n, u)
 

@@ -59,8 +59,8 @@ def test_retired_skills_are_never_selected():
     b = SkillBank(n_eval=1, tau_promote=0.5, tau_retire=-0.5)
     (a, r), _ = b.add_candidates(TT, ["When A: a.", "When R: r."], "self")
     b.record_evaluation(r, -1.0, iteration=1)
-    b.record_evaluation(a, 0.0, iteration=1)
-    assert b.get(r).state == "retired"
+    b.record_evaluation(a, 0.6, iteration=1)
+    assert b.get(r).state == "retired" and b.get(a).state == "active"
     assert b.select(TT, random.Random(0), "greedy").id == a  # r has the larger |U| but is retired
     assert all(b.select(TT, random.Random(s)).id == a for s in range(5))
 

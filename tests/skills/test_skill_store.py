@@ -46,11 +46,10 @@ def test_validation_rules_by_hand():
     assert change == {"iteration": 5, "from": "active", "to": "retired"}
     assert bank.get(a).utility == pytest.approx(-0.35) and bank.get(a).n == 4
 
-    bank.record_evaluation(b, -0.5, 2)  # n = 1: not judged yet
-    bank.record_evaluation(b, 0.0, 3)  # U = −0.25, not < τ_retire
-    bank.record_evaluation(b, 0.2, 4)  # U = −0.25 + 0.45/3 = −0.1: between the thresholds
-    assert (bank.get(b).state, bank.get(b).utility) == ("candidate", pytest.approx(-0.1))
-    assert bank.counts("pick") == {"size": 2, "candidates": 1, "active": 0, "retired": 1}
+    assert bank.record_evaluation(b, -0.5, 2) is None  # n = 1: not judged yet
+    # U = −0.25 at n = N_eval: not below τ_retire, but not promoted either, so the candidate is retired
+    assert bank.record_evaluation(b, 0.0, 3) == {"iteration": 3, "from": "candidate", "to": "retired"}
+    assert bank.counts("pick") == {"size": 2, "candidates": 0, "active": 0, "retired": 2}
     assert bank.add_candidates("pick", ["When a: b."], "self") == ([], 1)  # retired skills stay rejected
 
 

@@ -4,11 +4,11 @@
   same task type, retired ones included, so a retired skill never comes back) are rejected.
 - **Paired validation** feeds `record_evaluation` one treatment effect Δ_g per group:
   `U(z) ← U(z) + (Δ_g − U(z)) / n(z)` (running mean), `n(z) ← n(z) + 1`.
-- **Bank rules** (`next_state`): once `n(z) ≥ N_eval`, a skill with `U(z) < τ_retire` is retired
-  (candidate or active); a candidate with `U(z) > τ_promote` is promoted to active. Between the two
-  thresholds a skill keeps its state (ours: an active skill is never demoted to candidate). Retired is
-  final: later evaluations (e.g. from other groups of the same batch) are still recorded, the state
-  stays retired.
+- **Bank rules** (`next_state`): once `n(z) ≥ N_eval`, a candidate is decided: promoted to active when
+  `U(z) > τ_promote`, else retired (ours: a candidate left between the thresholds, or at U = 0 when
+  both are 0, as when both arms of every group failed, would keep its slot forever). An active skill
+  is retired when `U(z) < τ_retire` and is never demoted to candidate. Retired is final: later
+  evaluations (e.g. from other groups of the same batch) are still recorded, the state stays retired.
 - **Retrieval** (ours): by task type, over candidates and active skills, UCB on U(z) (untried skills
   first) or greedy; see `siri.skills.retrieval`.
 - **No-validation ablation** (`validation=False`): every mined skill is active from the start and
@@ -29,11 +29,9 @@ def next_state(state: str, n: int, utility: float, n_eval: int, tau_promote: flo
     """The state a skill moves to after an evaluation, or None when it stays (bank rules, §4)."""
     if state == "retired" or n < n_eval:
         return None
-    if utility < tau_retire:
-        return "retired"
-    if state == "candidate" and utility > tau_promote:
-        return "active"
-    return None
+    if state == "candidate":
+        return "active" if utility > tau_promote else "retired"
+    return "retired" if utility < tau_retire else None
 
 
 def _check_config(n_eval: int, tau_promote: float, tau_retire: float) -> None:

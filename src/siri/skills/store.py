@@ -116,10 +116,12 @@ class SkillStore:
         return skill
 
     # ---- selection -------------------------------------------------------------------------------
-    def select(self, task_type: str, rng: RandomLike, mode: str = "ucb", c: float | None = None) -> Skill | None:
-        """A live skill of `task_type` (UCB on the utility with `c`, default `ucb_c`, or greedy), or None."""
+    def select(self, task_type: str, rng: RandomLike, mode: str = "ucb", c: float | None = None,
+               state: str | None = None) -> Skill | None:
+        """A live skill of `task_type` (UCB on the utility with `c`, default `ucb_c`, or greedy), or None;
+        only among skills in `state` when it is given."""
         check_mode(mode)
-        pool = self.live(task_type)
+        pool = [s for s in self.live(task_type) if state is None or s.state == state]
         index = choose([s.utility for s in pool], [s.n for s in pool], rng, mode, self.ucb_c if c is None else c)
         return None if index is None else pool[index]
 

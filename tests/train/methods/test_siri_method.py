@@ -50,8 +50,8 @@ def test_paired_validation_promotes_and_phase2_gates_action_tokens():
     assert prepared.metrics["paired/delta_mean"] == pytest.approx(5.0)
     assert prepared.metrics["paired/skill_arm_success"] == 1.0
     assert prepared.metrics["paired/plain_arm_success"] == 0.5
-    # λ(4) with Phase 2 from 3 and K_ramp 2: 0.5 · 1/2.
-    assert prepared.plan.coefs["internalization"] == pytest.approx(0.25)
+    # λ(4) with Phase 2 from 3 and K_ramp 2: Phase 2's second iteration, 0.5 · min(1, 2/2).
+    assert prepared.plan.coefs["internalization"] == pytest.approx(0.5)
     assert prepared.plan.mask_fields == {"pg": RL_MASK, "kl": RL_MASK, "entropy": RL_MASK, "internalization": INT_MASK}
     adv, _ = m.gigpo(_batch(sid))
     for k, row in enumerate(prepared.rows):
@@ -62,6 +62,17 @@ def test_paired_validation_promotes_and_phase2_gates_action_tokens():
         assert row.fields["int_weights"] == pytest.approx([0, expected, expected, 0, 0])  # action span 1..3
         assert row.prompts["plain"] == [1, 2]
     assert prepared.metrics["int/tokens"] == sum(2 for k in (2, 3) if adv[k] > 0)
+
+
+def test_the_first_phase2_iteration_already_internalizes():
+    """λ(0) = λ_max / K_ramp, not 0: the gated tokens of Phase 2's first iteration are trained on."""
+    cfg, m = _method()
+    (sid,), _ = m.bank.add_candidates("pick", ["When the mug is on the desk: take it first."], "extractive")
+    m.phase = PhaseState(phase=2, phase1_start=0, phase2_start=4)
+    prepared = m.prepare(_batch(sid), MethodContext(cfg=cfg, iteration=4))
+    assert prepared.metrics["int/tokens"] > 0
+    assert prepared.plan.coefs["internalization"] == pytest.approx(0.25)  # 0.5 · 1/2
+    assert prepared.metrics["int/lambda"] == pytest.approx(0.25)
 
 
 def test_candidate_skill_tokens_are_not_internalized_and_rl_mask_can_drop_skill_rows():
@@ -155,3 +166,24 @@ def test_bank_rules_apply_once_per_iteration_on_all_its_groups():
     skill = m.bank.get(sid)
     assert skill.n == 2 and skill.utility == pytest.approx(2.5) and skill.state == "active"
     assert skill.state_changes == [{"iteration": 2, "from": "candidate", "to": "active"}]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_active_skills_are_injected_while_candidates_wait_for_validation(share):
+    """With an active skill and untried candidates of the same task type, a share `active_share` of the
+    groups injects the active skill; plain UCB would try every untried candidate first (+inf bonus), so
+    the active skill, the one internalization trains on, would hardly ever be injected."""
+    cfg, m = _method("algo.n_eval=1", f"algo.active_share={share}")
+    (good, *new), _ = m.bank.add_candidates("pick", ["When the mug is on the desk: take it first.",
+                                                     "When the desk is empty: go to the shelf.",
+                                                     "When the shelf is empty: go to the drawer."], "extractive")
+    m.bank.record_evaluation(good, 5.0, iteration=0)
+    m.bank.apply_rules(good, iteration=0)
+    assert m.bank.get(good).state == "active" and all(m.bank.get(s).state == "candidate" for s in new)
+    m.phase = PhaseState(phase=1, phase1_start=0)
+    variant = m.begin_iteration(0, [0] * 400)
+    chosen = [variant(g, 3, "pick").meta[SKILL_ID] for g in range(400)]  # rollout 3 is in the skill arm
+    active = sum(c == good for c in chosen) / len(chosen)
+    assert abs(active - share) < 0.08, active
+    if share < 1.0:
+        assert set(chosen) - {good} == set(new)  # the candidates are still tried

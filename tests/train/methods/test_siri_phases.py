@@ -53,7 +53,8 @@ def test_state_is_not_mutated_and_phase2_is_final():
 
 def test_lambda_ramp_by_hand():
     # λ_max = 0.5, K_ramp = 4, Phase 2 from iteration 10: 0, 0.125, 0.25, 0.375, 0.5, 0.5
-    assert [lambda_at(i, 10, 0.5, 4) for i in range(9, 16)] == [0.0, 0.0, 0.125, 0.25, 0.375, 0.5, 0.5]
+    # Phase 2 starts at 10: its first iteration already trains with λ_max / K_ramp, its 4th with λ_max.
+    assert [lambda_at(i, 10, 0.5, 4) for i in range(9, 16)] == [0.0, 0.125, 0.25, 0.375, 0.5, 0.5, 0.5]
     assert lambda_at(3, None, 0.5, 4) == 0.0
 
 

@@ -31,6 +31,8 @@ class SiriConfig(GiGPOConfig, GeneratorSettings):
     tau_retire: float = Field(0.0, le=0.0)
     selection: Literal["ucb", "greedy"] = "ucb"
     ucb_c: float = Field(1.0, ge=0.0)
+    active_share: float = Field(0.5, ge=0.0, le=1.0, description="(ours) share of groups whose skill arm uses an "
+                                "active skill when the task type has both active skills and candidates")
     train_skill_arm: bool = Field(True, description="RL also trains on skill-arm rows (their own prompt)")
     phase1_min_iters: int = Field(2, ge=0, description="(ours) Phase 1 iterations before Phase 2 may start")
     phase1_max_iters: int = Field(10, ge=0, description="(ours) Phase 2 starts then even with no active skill")

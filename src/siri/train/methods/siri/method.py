@@ -57,7 +57,7 @@ class SiriMethod(Method):
             if self.phase.phase == 0 or i not in skill_arm:
                 return Variant()
             if g not in self._group_skill:
-                skill = self.bank.select(task_type, rng, mode=self.s.selection, c=self.s.ucb_c)
+                skill = self._select(task_type, rng)
                 self._group_skill[g] = skill.id if skill is not None else None
             skill_id = self._group_skill[g]
             if skill_id is None:
@@ -65,6 +65,16 @@ class SiriMethod(Method):
             return Variant(skills=(self.bank.get(skill_id).text,), views={"plain": None}, meta={SKILL_ID: skill_id})
 
         return variant
+
+    def _select(self, task_type: str, rng: np.random.Generator):
+        """The group's skill (docs/algorithms.md §4 "Retrieval"): from the active skills with probability
+        `active_share` when the task type has both kinds, else from the candidates (untried first), so
+        validating new candidates does not crowd out the active skills the internalization trains on."""
+        states = {s.state for s in self.bank.live(task_type)}
+        state = None
+        if states == {"active", "candidate"}:
+            state = "active" if rng.random() < self.s.active_share else "candidate"
+        return self.bank.select(task_type, rng, mode=self.s.selection, c=self.s.ucb_c, state=state)
 
     def bank_has_internalizable(self) -> bool:
         return any(self.bank.internalizable(sk.id) for sk in self.bank.skills())

@@ -4,8 +4,9 @@
   at least `min_warmup_iters` ran, or at `max_warmup_iters`; Phase 1 (mining + paired validation)
   hands over to Phase 2 (internalization) once it ran `phase1_min_iters` and some skill passes the
   internalization gate, or at `phase1_max_iters` (ours: the paper gives no rule);
-- the λ ramp: λ(k) = λ_max · min(1, k / K_ramp), k counted from Phase 2's first iteration (so λ = 0 on
-  that iteration and λ_max from iteration K_ramp of Phase 2 on);
+- the λ ramp: λ(k) = λ_max · min(1, (k + 1) / K_ramp), k = 0 on Phase 2's first iteration, so that
+  iteration already trains with λ_max / K_ramp (a ramp from 0 would waste its gated tokens) and λ_max
+  is reached on Phase 2's K_ramp-th iteration;
 - the success buffer: bounded per task type, newest kept.
 """
 
@@ -48,10 +49,10 @@ def advance_phase(state: PhaseState, iteration: int, successes: int, internaliza
 
 
 def lambda_at(iteration: int, phase2_start: int | None, lambda_max: float, k_ramp: int) -> float:
-    """λ(k) = λ_max · min(1, k / K_ramp) with k = iteration − phase2_start; 0 before Phase 2."""
+    """λ(k) = λ_max · min(1, (k + 1) / K_ramp) with k = iteration − phase2_start; 0 before Phase 2."""
     if phase2_start is None or iteration < phase2_start:
         return 0.0
-    return lambda_max * min(1.0, (iteration - phase2_start) / k_ramp)
+    return lambda_max * min(1.0, (iteration - phase2_start + 1) / k_ramp)
 
 
 class SuccessBuffer:
