@@ -208,3 +208,15 @@ def test_structured_round_trip() -> None:
 def test_parse_structured_never_raises(text: str) -> None:
     got = parse_structured_skill(text)
     assert got is None or (got.success_patterns and got.mistakes and got.workflow)
+
+
+def test_a_skill_with_a_word_outside_the_vocabulary_is_malformed() -> None:
+    vocabulary = {"when", "the", "mug", "is", "in", "sinkbasin", "take", "it", "first", "go", "to"}
+    reply = ("When the mug is in sinkbasin 1: take it first.\n"  # numbers and punctuation are not words
+             "When the MUG is in sinkbasin: go to it.\n"  # case does not matter
+             "When pic the thea: goo tot.\n"  # well formed, but garbled
+             "When the mug is in sinkbasin: wash it.")  # one word the trajectories never used
+    skills, malformed = parse_skills(reply, vocabulary=vocabulary)
+    assert skills == ["When the mug is in sinkbasin 1: take it first.", "When the MUG is in sinkbasin: go to it."]
+    assert malformed == 2
+    assert parse_skills(reply)[1] == 0  # without a vocabulary every line is well formed

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from siri.agent import EpisodeRecord, parse_skill_line
+from siri.agent import EpisodeRecord, build_summary_prompt, parse_skill_line
+from siri.agent.skill_parsing import SKILL_WORDS, words
 from siri.rollout.types import Trajectory
 from siri.skills import GenerationResult, make_generator, source_ids
 from siri.skills.generators.extractive import ExtractiveGenerator, action_verb, verb_pattern
@@ -45,6 +46,15 @@ def test_skills_worked_by_hand():
     assert result.skills == EXPECTED and result.n_malformed == 0 and result.error is None
     assert all(parse_skill_line(s) == s for s in result.skills)
     assert ExtractiveGenerator().generate(TT, "household", [CLEAN_1, CLEAN_2], max_skills=1).skills == EXPECTED[:1]
+
+
+def test_extractive_skills_pass_the_self_generators_vocabulary_check():
+    """The SFT `summary` examples teach the policy to write extractive skills: every word of them is in the
+    vocabulary the `self` generator is held to (the summary prompt's words and SKILL_WORDS), else the
+    warm start's well-formed skills would be dropped as garbled."""
+    result = ExtractiveGenerator().generate(TT, "household", [CLEAN_1, CLEAN_2, FAIL], max_skills=3)
+    vocabulary = words(build_summary_prompt("household", TT, [CLEAN_1, CLEAN_2], 3)) | SKILL_WORDS
+    assert result.skills and all(parse_skill_line(s, vocabulary) == s for s in result.skills)
 
 
 def test_deterministic_and_order_free():

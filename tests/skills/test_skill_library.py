@@ -8,7 +8,7 @@ import random
 import pytest
 
 from siri.agent import StructuredSkill, parse_structured_skill
-from siri.skills import SkillBank, SkillLibrary, arm_rewards, normalized_returns, read_skills
+from siri.skills import SkillBank, SkillLibrary, read_skills
 
 S1 = StructuredSkill(("push boxes along walls",), ("pushing a box into a corner",), ("up", "left", "left"))
 S2 = StructuredSkill(("plan the last push first",), ("walking into walls",), ("right", "down"))
@@ -47,23 +47,6 @@ def test_bandit_update_and_selection_by_hand():
     assert arm.evaluations == [{"iteration": 1, "reward": 1.0, "utility": 1.0},
                                {"iteration": 2, "reward": 0.0, "utility": 0.5}]
     assert lib.select("household", rng) is None
-
-
-def test_normalized_returns_by_hand():
-    # mean 2, unbiased std 1 -> (R - 2) / (1 + 1e-6)
-    assert normalized_returns([1.0, 2.0, 3.0]) == pytest.approx([-1 / (1 + 1e-6), 0.0, 1 / (1 + 1e-6)])
-    assert normalized_returns([0.5]) == [0.5]  # one trajectory: mean 0, std 1 (GiGPO's convention)
-    assert normalized_returns([1.0, 1.0]) == [0.0, 0.0]
-    assert normalized_returns([]) == []
-
-
-def test_arm_rewards_normalize_within_groups():
-    items = [(0, "a", 1.0), (0, "b", 0.0), (0, None, 0.0), (0, "a", 3.0),  # group 0: mean 1, std sqrt(6/3)
-             (1, "b", 5.0), (1, "b", 7.0)]  # group 1: mean 6, std sqrt(2)
-    s0, s1 = 2 ** 0.5 + 1e-6, 2 ** 0.5 + 1e-6
-    rewards = arm_rewards(items)
-    assert rewards["a"] == pytest.approx([0.0, 2 / s0])
-    assert rewards["b"] == pytest.approx([-1 / s0, -1 / s1, 1 / s1])
 
 
 def test_full_library_retires_the_worst_tried_arm():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from siri.agent import EpisodeRecord, build_summary_prompt, parse_skill_line
+from siri.agent.skill_parsing import SKILL_WORDS, words
 from siri.policy.loading import chat_prompt_ids, eos_token_ids
 from siri.policy.sampling import sample
 from siri.skills import GenerationResult, StructuredResult, make_generator
@@ -22,9 +23,22 @@ def test_garbage_from_a_random_model_is_counted_not_raised(tiny):
     assert isinstance(result, GenerationResult) and result.error is None
     lines = [line for line in result.raw.splitlines() if line.strip()]
     assert lines, "expected some text from 48 sampled tokens"
-    assert result.skills == [s for s in map(parse_skill_line, lines) if s is not None][:3]
-    assert result.n_malformed == sum(parse_skill_line(line) is None for line in lines)
+    vocabulary = words(gen.last_prompt) | SKILL_WORDS  # only skills made of its prompt's words are kept
+    assert result.skills == [s for s in (parse_skill_line(x, vocabulary) for x in lines) if s is not None][:3]
+    assert result.n_malformed == sum(parse_skill_line(line, vocabulary) is None for line in lines)
     assert result.n_malformed >= 1
+
+
+def test_only_skills_made_of_the_prompts_words_are_kept(tiny):
+    """A reply that is well formed but garbled, or says what the trajectories never showed, is dropped."""
+    model, tok = tiny
+    gen = SelfGenerator(model, tok, max_new_tokens=8)
+    gen.complete = lambda prompt: ("When the mug is in sinkbasin 1: take mug 1 from sinkbasin 1 first.\n"
+                                   "When pic the thea: goo tot.\n"
+                                   "When the mug is dirty: scrub it.", None)
+    result = gen.generate(TT, "household", [WIN], max_skills=3)
+    assert result.skills == ["When the mug is in sinkbasin 1: take mug 1 from sinkbasin 1 first."]
+    assert result.n_malformed == 2
 
 
 def test_same_seed_same_reply_and_matches_direct_sampling(tiny):

@@ -5,7 +5,11 @@ colon; both parts must be non-empty, not the prompt's placeholders, at most `MAX
 `MAX_STRATEGY_CHARS` long, and the whole skill at most `MAX_SENTENCES` sentences. A leading list
 marker (`- `, `* `, `• `, `1. `, `2) `) and markdown bold (`**`) are tolerated. Blank lines are
 skipped; every other line that fails is counted as malformed and dropped. Duplicates (same text
-after `normalize_skill`) are dropped without counting as malformed.
+after `normalize_skill`) are dropped without counting as malformed. Given a `vocabulary` (for the
+`self` generator: the words of its summary prompt, i.e. the environment's words in the trajectories
+it shows, plus `SKILL_WORDS`), a skill whose condition or strategy holds a word outside it is
+malformed too: a small model's garbled reply (`When pic the thea: goo tot`) passes every check of
+form, but a skill can only say what the trajectories showed.
 
 Skill-SD: three sections headed `Success patterns:`, `Mistakes to avoid:`, `Golden workflow:`
 (any case, optional `#` or `**`), each holding at least one item; see `parse_structured_skill`.
@@ -21,12 +25,22 @@ MAX_CONDITION_CHARS = 160
 MAX_STRATEGY_CHARS = 320
 MAX_SENTENCES = 3
 MAX_ITEM_CHARS = 300
+# Words a skill may use besides its prompt's: the grammar of "When <condition>: <strategy>" sentences
+# and the words skills use to talk about trajectories (those of the extractive generator's templates,
+# which the SFT `summary` examples teach the policy to write).
+SKILL_WORDS = frozenset("""
+a an the is are be been it its they them this that these those there here then first next last
+before after until once while when if not no and or but so to in on at of with from for into onto by
+again already still yet all any each every one more most than as do does only also instead
+task action pattern follow used use took way avoid repeating under like step steps
+""".split())
 
 _BULLET = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")
 _SKILL = re.compile(r"^when\s+(?P<cond>[^:]*?)\s*:\s*(?P<strat>.*?)\s*$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^<[^<>]*>$")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[a-z]+")
 _TRAILING = " \t.!?;,:"
 
 _SECTIONS = {
@@ -54,8 +68,14 @@ def _sentences(text: str) -> int:
     return sum(1 for part in _SENTENCE_END.split(text) if part.strip())
 
 
-def parse_skill_line(line: str) -> str | None:
-    """One `When <condition>: <strategy>` line in canonical form, or None when it is malformed."""
+def words(text: str) -> set[str]:
+    """The lower-case alphabetic words of `text` (numbers and punctuation are not words)."""
+    return set(_WORD.findall(text.lower()))
+
+
+def parse_skill_line(line: str, vocabulary: set[str] | None = None) -> str | None:
+    """One `When <condition>: <strategy>` line in canonical form, or None when it is malformed (or,
+    given a `vocabulary`, when its condition or strategy uses a word outside it)."""
     match = _SKILL.match(_clean_line(line))
     if match is None:
         return None
@@ -66,19 +86,23 @@ def parse_skill_line(line: str) -> str | None:
         return None
     if len(cond) > MAX_CONDITION_CHARS or len(strat) > MAX_STRATEGY_CHARS:
         return None
+    if vocabulary is not None and not words(f"{cond} {strat}") <= vocabulary:
+        return None
     skill = f"When {cond}: {strat}"
     return skill if _sentences(skill) <= MAX_SENTENCES else None
 
 
-def parse_skills(text: str, max_skills: int | None = None) -> tuple[list[str], int]:
-    """`(skills, n_malformed)` from a summarizer's reply; keeps the first `max_skills` unique skills."""
+def parse_skills(text: str, max_skills: int | None = None,
+                 vocabulary: set[str] | None = None) -> tuple[list[str], int]:
+    """`(skills, n_malformed)` from a summarizer's reply; keeps the first `max_skills` unique skills
+    (each made of words of `vocabulary` when one is given)."""
     skills: list[str] = []
     seen: set[str] = set()
     malformed = 0
     for line in text.splitlines():
         if not line.strip():
             continue
-        skill = parse_skill_line(line)
+        skill = parse_skill_line(line, vocabulary)
         if skill is None:
             malformed += 1
             continue

@@ -16,7 +16,7 @@ from siri.skills.generators import (
     source_ids,
     to_record,
 )
-from siri.skills.library import SkillLibrary, arm_rewards, normalized_returns
+from siri.skills.library import SkillLibrary
 from siri.skills.records import GENERATORS, KINDS, STATES, Skill, read_skills, write_skills
 from siri.skills.retrieval import SELECTION_MODES, choose, greedy_scores, ucb_scores
 from siri.skills.store import SkillStore
@@ -36,12 +36,10 @@ __all__ = [
     "SkillLibrary",
     "SkillStore",
     "StructuredResult",
-    "arm_rewards",
     "choose",
     "greedy_scores",
     "make_generator",
     "next_state",
-    "normalized_returns",
     "read_skills",
     "source_ids",
     "split_arms",

@@ -2,8 +2,8 @@
 
 Each library entry is an arm: a `StructuredSkill` (success patterns, mistakes to avoid, golden
 workflow) with its pulls and mean reward. Retrieval is UCB1 over the arms of the task type (untried
-arms first; `siri.skills.retrieval`). An arm's reward (ours) is the group-normalized return of the
-trajectories whose rows it taught: `arm_rewards` computes it from `(group, arm, return)` triples.
+arms first; `siri.skills.retrieval`). The arm rewards are computed by the method
+(`siri.train.methods.distill.skills`).
 
 Entries share the skills.jsonl format (`siri.skills.records`, `kind: "structured"`): `utility` is the
 mean reward, `n` the pulls, `evaluations` the rewards received, `structured` the three sections.
@@ -13,44 +13,11 @@ default unbounded) retires the worst-rewarded tried arm when a new skill arrives
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from typing import Any, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from siri.agent import StructuredSkill, normalize_skill
 from siri.skills.records import Skill
 from siri.skills.store import SkillStore
-
-
-def normalized_returns(returns: Sequence[float], eps: float = 1e-6) -> list[float]:
-    """`(R − mean) / (std + ε)` with the unbiased std; a single return keeps mean 0, std 1 (as GiGPO's
-    one-row groups, docs/algorithms.md §2), i.e. it is returned unchanged."""
-    if len(returns) == 0:
-        return []
-    if len(returns) == 1:
-        return [float(returns[0])]
-    mean = statistics.fmean(returns)
-    std = statistics.stdev(returns)
-    return [(r - mean) / (std + eps) for r in returns]
-
-
-def arm_rewards(items: Iterable[tuple[Hashable, str | None, float]], eps: float = 1e-6) -> dict[str, list[float]]:
-    """Per arm, the group-normalized returns of the trajectories it taught (§5, ours).
-
-    `items` holds one `(group_id, arm_id or None, return)` per trajectory; returns are normalized within
-    their group over all its trajectories (taught or not), then collected per arm. Note: when one arm
-    teaches every trajectory of a group its normalized returns sum to zero; the reward tells arms
-    apart only when arms differ within a group (or between groups of differently taught rollouts).
-    """
-    groups: dict[Hashable, list[tuple[str | None, float]]] = defaultdict(list)
-    for group, arm, ret in items:
-        groups[group].append((arm, float(ret)))
-    rewards: dict[str, list[float]] = defaultdict(list)
-    for members in groups.values():
-        for (arm, _), value in zip(members, normalized_returns([r for _, r in members], eps)):
-            if arm is not None:
-                rewards[arm].append(value)
-    return dict(rewards)
 
 
 def structured_from_json(record: Mapping[str, Sequence[str]]) -> StructuredSkill:

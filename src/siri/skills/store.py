@@ -15,7 +15,7 @@ reads back only the records of its own `kind`, so one file format serves both me
 from __future__ import annotations
 
 import os
-from typing import Any, Hashable, Iterable, Sequence, TypeVar
+from typing import Any, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from siri.skills.records import GENERATORS, Skill, next_indices, read_skills, write_skills
 from siri.skills.retrieval import RandomLike, check_mode, choose
@@ -117,12 +117,14 @@ class SkillStore:
 
     # ---- selection -------------------------------------------------------------------------------
     def select(self, task_type: str, rng: RandomLike, mode: str = "ucb", c: float | None = None,
-               state: str | None = None) -> Skill | None:
+               state: str | None = None, pending: Mapping[str, int] | None = None) -> Skill | None:
         """A live skill of `task_type` (UCB on the utility with `c`, default `ucb_c`, or greedy), or None;
-        only among skills in `state` when it is given."""
+        only among skills in `state` when it is given. `pending` adds pulls chosen but not yet rewarded
+        to a skill's count, so that choices made before any reward arrives spread over the skills."""
         check_mode(mode)
         pool = [s for s in self.live(task_type) if state is None or s.state == state]
-        index = choose([s.utility for s in pool], [s.n for s in pool], rng, mode, self.ucb_c if c is None else c)
+        counts = [s.n + (pending or {}).get(s.id, 0) for s in pool]
+        index = choose([s.utility for s in pool], counts, rng, mode, self.ucb_c if c is None else c)
         return None if index is None else pool[index]
 
     # ---- persistence -----------------------------------------------------------------------------

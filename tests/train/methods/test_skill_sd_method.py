@@ -18,7 +18,7 @@ from siri.skills import SkillLibrary
 from siri.train.methods.base import MethodContext
 from siri.train.methods.registry import make_method
 from siri.train.methods.distill.method import SD_MASK, teacher_source
-from siri.train.methods.distill.skills import alignment_reward, pick_trajectories
+from siri.train.methods.distill.skills import agreement_reward, alignment_reward, pick_trajectories
 from siri.train.methods.distill.teacher import CheckpointTeacher, PolicyTeacher
 from siri.utils.errors import UserError
 
@@ -150,22 +150,62 @@ def test_teacher_source_follows_the_algorithm_name():
         teacher_source("opsd", "skills")
 
 
-def test_group_return_arm_rewards_are_recorded_in_the_library(policy):
+def test_group_success_arm_rewards_are_recorded_in_the_library(policy):
     model, tok = policy
-    cfg = _cfg("algo.name=skill_sd")
+    cfg = _cfg("algo.name=skill_sd", "algo.arm_reward=group_success")
     m = make_method(cfg)
     lib = m.skills.library
     arm = lib.add("sokoban", SKILL, "extractive")
     m.skills.group_arm = {0: arm}
     m.prepare(_batch(tok, returns=(1.0, 3.0)), MethodContext(cfg=cfg, iteration=4, model=model, tokenizer=tok))
-    # Returns 1 and 3: mean 2, unbiased std √2, normalized ∓1/(√2+ε): their mean, the reward, is 0.
+    # Returns 1 and 3: one of the two trajectories won (return > 2), so the reward is 1/2.
     got = lib.get(arm)
-    assert got.n == 1 and got.utility == pytest.approx(0.0, abs=1e-9)
-    assert got.evaluations == [{"iteration": 4, "reward": pytest.approx(0.0, abs=1e-9), "utility": got.utility}]
-    # A group of one trajectory keeps its raw return (mean 0, std 1).
+    assert got.n == 1 and got.utility == pytest.approx(0.5)
+    assert got.evaluations == [{"iteration": 4, "reward": 0.5, "utility": 0.5}]
     m.skills.group_arm = {0: arm}
     m.prepare(_batch(tok, returns=(5.0,)), MethodContext(cfg=cfg, iteration=5, model=model, tokenizer=tok))
-    assert got.n == 2 and got.utility == pytest.approx(2.5)
+    assert got.n == 2 and got.utility == pytest.approx(0.75)
+
+
+def test_agreement_reward_by_hand():
+    # Row 1: A = −1, teacher − old = +1, 0 -> agreement 0 and ½: ½ · (0 + 0.5) = 0.25, weight 1.
+    # Row 2: A = +2, teacher − old = +0.5 -> agreement 1, weight 2. Row 3: A = 0, ignored.
+    got = agreement_reward([-1.0, 2.0, 0.0], [[-1.0, -2.0], [0.0], [-3.0]], [[-2.0, -2.0], [-0.5], [-1.0]])
+    assert got == pytest.approx((1 * 0.25 + 2 * 1.0) / 3)
+    assert agreement_reward([0.0], [[-1.0]], [[-2.0]]) is None  # no advantage: no evidence either way
+    assert agreement_reward([], [], []) is None
+
+
+def test_agreement_arm_reward_through_prepare_is_on_the_ucb_scale(policy):
+    model, tok = policy
+    cfg = _cfg("algo.name=skill_sd")  # the default arm reward
+    m = make_method(cfg)
+    arm = m.skills.library.add("sokoban", SKILL, "extractive")
+    m.skills.group_arm = {0: arm}
+    batch = _batch(tok, returns=(1.0, 3.0))
+    m.prepare(batch, MethodContext(cfg=cfg, iteration=1, model=model, tokenizer=tok))
+    # GRPO: A = ∓0.7071, equal weights; behaviour log-probs are −1 on every token.
+    teacher = [direct_logprobs(model, r.prompts["teacher"], r.response_ids) for r in batch.rows]
+    agree = [np.mean([(np.sign((t + 1.0) * sign) + 1) / 2 for t in lps]) for lps, sign in zip(teacher, (-1, 1))]
+    got = m.skills.library.get(arm).utility
+    assert 0.0 <= got <= 1.0 and got == pytest.approx(np.mean(agree), abs=1e-6)
+    m.skills.group_arm = {0: arm}
+    m.prepare(_batch(tok, returns=(2.0, 2.0)), MethodContext(cfg=cfg, iteration=2, model=model, tokenizer=tok))
+    assert m.skills.library.get(arm).n == 1  # equal returns: every advantage 0, no pull
+
+
+def test_the_groups_of_one_iteration_spread_over_the_arms():
+    """Before any reward arrives every group sees the same scores; pending pulls spread the choices:
+    three untried arms and six groups -> each arm twice, not one arm six times."""
+    cfg = _cfg("algo.name=skill_sd")
+    m = make_method(cfg)
+    arms = [m.skills.library.add("sokoban", StructuredSkill((f"push {w}",), ("none",), ("up",)), "extractive")
+            for w in ("left", "right", "down")]
+    variant = m.skills.variant_fn(0)
+    for g in range(6):
+        variant(g, 0, "sokoban")
+    chosen = [m.skills.group_arm[g] for g in range(6)]
+    assert sorted(chosen) == sorted(arms * 2) and len(set(chosen[:3])) == 3
 
 
 def test_alignment_reward_by_hand():

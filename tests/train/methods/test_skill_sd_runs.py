@@ -51,7 +51,10 @@ def test_each_kind_runs_two_iterations_and_logs_kl_entropy_and_sd_loss(kind, tin
         assert row["sd/taught_rows"] > 0  # every kind distils from iteration 0 here
         assert row["phase"] == trainer.cfg.algo.name
     if kind.startswith(("skill_sd", "naive")):
-        assert (run_dir / "skills.jsonl").is_file() and rows[-1]["library/pulls"] >= 2.0
+        # The default arm reward pulls only where some advantage is non-zero (a random policy on 3 Sokoban
+        # steps often ties every return): the library's pulls are the groups that gave a reward.
+        assert (run_dir / "skills.jsonl").is_file()
+        assert rows[-1]["library/pulls"] == sum(r["library/groups_taught"] for r in rows)
 
 
 def test_grpo_preset_has_no_distillation(tiny_cfg):
@@ -88,7 +91,8 @@ def test_teacher_copy_equals_the_policy_at_the_last_sync(tiny_cfg):
 
 
 def test_resume_restores_the_library_and_its_statistics(tiny_cfg):
-    overrides = ("algo.name=skill_sd", "algo.generator=extractive", "train.iterations=2")
+    # group_success pulls for every taught group, whatever the returns: the statistics to restore are known
+    overrides = ("algo.name=skill_sd", "algo.generator=extractive", "train.iterations=2", "algo.arm_reward=group_success")
     first = Trainer(tiny_cfg(*overrides))
     arm = _seed_library(first)
     first.run(stop_after=1)

@@ -27,6 +27,7 @@ from siri.agent import (
     parse_skills,
     parse_structured_skill,
 )
+from siri.agent.skill_parsing import SKILL_WORDS, words
 
 
 @dataclass
@@ -88,6 +89,9 @@ class PromptedGenerator:
 
     name = "prompted"
     last_prompt: str | None = None  # the prompt of the latest call (for logs and tests)
+    # Keep only skills made of the prompt's words (siri.agent.skill_parsing): on for the policy, whose
+    # garbled replies pass every check of form; off for a capable external model, which may paraphrase.
+    prompt_words_only = False
 
     def complete(self, prompt: str) -> tuple[str, str | None]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -116,7 +120,8 @@ class PromptedGenerator:
         raw, error = self.complete(prompt)
         if error is not None:
             return GenerationResult(raw=raw, error=error)
-        skills, n_malformed = parse_skills(raw, max_skills)
+        vocabulary = words(prompt) | SKILL_WORDS if self.prompt_words_only else None
+        skills, n_malformed = parse_skills(raw, max_skills, vocabulary=vocabulary)
         return GenerationResult(skills=skills, n_malformed=n_malformed, raw=raw)
 
     def generate_structured(self, task_type: str, env_name: str, trajectories: Sequence[Any],

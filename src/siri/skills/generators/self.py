@@ -39,6 +39,7 @@ class SelfGenerator(PromptedGenerator):
     """
 
     name = "self"
+    prompt_words_only = True
 
     def __init__(self, model: Any, tokenizer: Any, temperature: float = 0.7, max_new_tokens: int = 96,
                  top_p: float = 1.0, seed: int = 0, max_prompt_tokens: int | None = None):

@@ -38,7 +38,7 @@ class DistillConfig(GiGPOConfig, GeneratorSettings):
     gen_max_new_tokens: int = Field(160, ge=8)
     selection: Literal["ucb", "greedy"] = "ucb"
     ucb_c: float = Field(1.0, ge=0.0)
-    arm_reward: Literal["group_return", "advantage_alignment"] = Field(
-        "group_return", description="(ours) bandit reward; see siri.train.methods.distill.skills")
+    arm_reward: Literal["advantage_agreement", "advantage_alignment", "group_success"] = Field(
+        "advantage_agreement", description="(ours) bandit reward; see siri.train.methods.distill.skills")
     oracle: str | None = Field(None, description="OPSD oracle kind (None: the environment's default)")
     plan_max_actions: int = Field(50, ge=1, description="OPSD: longest plan shown to the teacher")

@@ -3,20 +3,24 @@
 - **Retrieval**: at the start of an iteration each episode group draws one arm of its task type from
   the `SkillLibrary` (UCB1, or greedy); that structured skill conditions the *teacher* of every
   trajectory of the group. The student acts under the plain prompt throughout.
-- **Arm rewards** (one pull per group taught), `algo.arm_reward`:
-  - `group_return` (the spec's rule, the default): the mean group-normalized return of the
-    trajectories the arm taught. Caveat, stated plainly: the student acts under the plain prompt, so
-    the skill cannot change this iteration's returns, and since one arm teaches every trajectory of
-    its group the normalized returns of the group sum to zero: the reward is 0 for every group of
-    two or more trajectories (up to ε), and the bandit degenerates to round-robin over untried arms
-    followed by ties broken at random. Kept as the default because it is the spec's.
-  - `advantage_alignment` (ours, an option): `mean_rows A_row · mean_k (logπ_T(y_k) − logπ_old(y_k))`
-    over the group's taught rows. It measures what the skill does to the teacher on this iteration's
-    own tokens: positive when conditioning on the skill raises the probability of the actions that
-    earned a positive advantage and lowers those that earned a negative one, i.e. when the
-    distillation pull agrees with the RL signal. It is attributable to the skill (the only difference
-    between the teacher's and the sampler's inputs when `teacher_sync_interval` = 1) and non-zero
-    whenever the group's returns differ.
+- **Spread pulls** (ours): within one iteration no reward has arrived yet, so every group of a task
+  type would see the same UCB scores and pull the same arm. Each group's choice counts as a pending
+  pull for the groups after it (the count in the UCB bonus is pulls + pending), so an iteration's
+  groups spread over the arms: untried arms first, one each, then by the bonus.
+- **Arm rewards** (one pull per group taught), `algo.arm_reward`, in [0, 1] (the scale UCB1's bonus
+  assumes) except `advantage_alignment`:
+  - `advantage_agreement` (ours, the default): over the group's taught rows with a non-zero advantage,
+    the |A|-weighted share of their tokens on which the skill moved the teacher the way the advantage
+    points (`sign(logπ_T − logπ_old) = sign(A)`; no move counts ½). 0.5 is a skill that tells the
+    teacher nothing; 1 is one whose pull agrees with the RL signal on every token. Attributable to the
+    skill: with `teacher_sync_interval` = 1 the skills block is the only difference between the
+    teacher's and the sampler's inputs. A group whose advantages are all 0 gives no pull.
+  - `advantage_alignment` (ours): `mean_rows A_row · mean_k (logπ_T(y_k) − logπ_old(y_k))`, the same
+    signal unbounded (not on UCB's scale).
+  - `group_success`: the share of the group's trajectories that succeeded. The spec's rule, the mean
+    group-normalized return, is 0 by construction (one arm teaches the whole group, and normalized
+    returns sum to 0); this keeps its idea, a skill judged by how its group did, on UCB's scale. It is
+    not attributable to the skill: the student acts under the plain prompt.
 - **Generation**: every `mine_every` iterations (from iteration 0) the configured generator (`self`:
   a frozen snapshot of the policy, `external`, `extractive`) summarizes up to `mine_k` completed
   trajectories of each task type of the current rollout, successes and failures mixed (about half
@@ -29,7 +33,6 @@
 
 from __future__ import annotations
 
-import statistics
 import warnings
 from typing import Any, Sequence
 
@@ -38,7 +41,7 @@ import numpy as np
 from siri.envs import agent_env_name
 from siri.rollout.engine import Variant
 from siri.rollout.types import RolloutBatch, Trajectory
-from siri.skills import SkillLibrary, arm_rewards, source_ids
+from siri.skills import SkillLibrary, source_ids
 from siri.skills.generators import GeneratorHandle
 from siri.train.methods.distill.teacher import TEACHER
 
@@ -53,10 +56,23 @@ def pick_trajectories(trajs: Sequence[Trajectory], k: int) -> list[Trajectory]:
     return wins[:n_win] + losses[:n_loss]
 
 
-def group_return_reward(group: int, arm: str, returns: Sequence[float]) -> float:
-    """The spec's arm reward for one group taught by `arm`: mean group-normalized return."""
-    values = arm_rewards([(group, arm, r) for r in returns])[arm]
-    return float(statistics.fmean(values))
+def group_success_reward(trajectories: Sequence[Trajectory]) -> float:
+    """Share of the group's trajectories that succeeded (see the module docstring)."""
+    return float(np.mean([t.won for t in trajectories])) if trajectories else 0.0
+
+
+def agreement_reward(advantages: Sequence[float], teacher_lps: Sequence[Sequence[float]],
+                     old_lps: Sequence[Sequence[float]]) -> float | None:
+    """The |A|-weighted share of tokens where sign(logπ_T − logπ_old) = sign(A) (½ where they are
+    equal), over rows with A ≠ 0; None when no row has both a non-zero advantage and a token."""
+    num = den = 0.0
+    for a, t, o in zip(advantages, teacher_lps, old_lps):
+        if a == 0 or not len(t):
+            continue
+        moved = np.sign(np.asarray(t, dtype=float) - np.asarray(o, dtype=float)) * np.sign(a)
+        num += abs(a) * float(np.mean((moved + 1.0) / 2.0))
+        den += abs(a)
+    return num / den if den > 0 else None
 
 
 def alignment_reward(advantages: Sequence[float], teacher_lps: Sequence[Sequence[float]],
@@ -81,11 +97,14 @@ class SkillSource:
         """Per group, one arm of its task type for the teacher (none while the library is empty)."""
         rng = np.random.default_rng([self.cfg.run.seed, iteration, 29])
         self.group_arm = {}
+        pending: dict[str, int] = {}
 
         def variant(g: int, i: int, task_type: str) -> Variant:
             if g not in self.group_arm:
-                arm = self.library.select(task_type, rng, mode=self.s.selection, c=self.s.ucb_c)
+                arm = self.library.select(task_type, rng, mode=self.s.selection, c=self.s.ucb_c, pending=pending)
                 self.group_arm[g] = arm.id if arm is not None else None
+                if arm is not None:
+                    pending[arm.id] = pending.get(arm.id, 0) + 1
             arm_id = self.group_arm[g]
             return Variant() if arm_id is None else Variant(views={TEACHER: self.library.structured(arm_id)})
 
@@ -100,12 +119,17 @@ class SkillSource:
             if arm is None:
                 continue
             trajs = [t for t in batch.trajectories if t.group_id == g]
-            if self.s.arm_reward == "group_return":
-                reward = group_return_reward(g, arm, [t.total_reward for t in trajs])
+            idx = [i for t in trajs for i in t.rows if i in teacher]
+            signal = ([float(adv[i]) for i in idx], [teacher[i] for i in idx],
+                      [batch.rows[i].behavior_logprobs for i in idx])
+            if self.s.arm_reward == "group_success":
+                reward = group_success_reward(trajs)
+            elif self.s.arm_reward == "advantage_alignment":
+                reward = alignment_reward(*signal)
             else:
-                idx = [i for t in trajs for i in t.rows if i in teacher]
-                reward = alignment_reward([float(adv[i]) for i in idx], [teacher[i] for i in idx],
-                                          [batch.rows[i].behavior_logprobs for i in idx])
+                reward = agreement_reward(*signal)
+                if reward is None:  # every advantage 0: nothing to judge the skill by, no pull
+                    continue
             self.library.update(arm, reward, iteration)
             rewards.append(reward)
         out = {f"library/{k}": float(v) for k, v in self.library.counts().items()}
