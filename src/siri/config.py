@@ -129,6 +129,7 @@ class SFTConfig(Section):
     log_every: int = Field(50, ge=1, description="optimizer steps between metrics rows")
     out: str | None = Field(None, description="where the warm-started model goes (default RUN_DIR/model)")
     skill_episodes: int = Field(100, ge=0, description="skill_demo kind: demonstrations under a skills block")
+    hint_episodes: int = Field(200, ge=0, description="hint_demo kind: demonstrations following a location hint")
     skill_sources: int = Field(60, ge=1, description="skill_demo kind: demonstrations the skills come from")
     summary_examples: int = Field(60, ge=0, description="summary kind: trajectories -> skills examples")
     summary_sources: int = Field(120, ge=1, description="summary kind: demonstrations the prompts show")

@@ -53,3 +53,37 @@ def test_summary_answers_parse_as_skills_and_end_the_turn(household_tok):
         skills, malformed = parse_skills(household_tok.decode(e.response_ids[:-1]))
         assert skills and malformed == 0
         assert "When <condition>: <strategy>" in household_tok.decode(e.prompt_ids)
+
+
+def test_hint_demos_search_the_hinted_place_first_and_carry_the_hint(household_tok):
+    """The hint names a random place (not the priors'); the demonstration's first search goes there,
+    right or wrong, and the episode still ends in a success."""
+    from siri.envs.household.memory import kind
+
+    ctx = _ctx(household_tok, "sft.hint_episodes=12", "env.options.size=small", "sft.noise=0")
+    examples = get_builder("hint_demo")(ctx)
+    assert examples and ctx.stats["hint_demo/oracle_success"] == 1.0
+    by_seed: dict[int, list] = {}
+    for e in examples:
+        by_seed.setdefault(e.meta["seed"], []).append(e)
+    wrong = 0
+    for steps in by_seed.values():
+        hint = steps[0].meta["skill"]
+        assert all(e.meta["skill"] == hint for e in steps)
+        assert f"- {hint}" in household_tok.decode(steps[0].prompt_ids)
+        place = hint.split("check the ", 1)[1].removesuffix(" first.")
+        actions = [household_tok.decode(e.response_ids).removeprefix("<action>").removesuffix("</action>")
+                   for e in steps]
+        first_go = next(a for a in actions if a.startswith("go to "))
+        assert kind(first_go.removeprefix("go to ")) == place, (hint, actions)
+        thing = hint.split("looking for ", 1)[1].split(":")[0].split()[-1]
+        took = next(a for a in actions if a.startswith(f"take {thing} "))
+        wrong += kind(took.split(" from ", 1)[1]) != place
+    assert 0 < wrong < len(by_seed)  # some hints were right, some wrong
+
+
+def test_hint_demo_needs_an_environment_with_hints(household_tok):
+    from siri.utils.errors import UserError
+
+    with pytest.raises(UserError, match="hint_demo needs an environment with location hints; sokoban has none"):
+        get_builder("hint_demo")(_ctx(household_tok, "env.name=sokoban", "sft.hint_episodes=1"))

@@ -25,6 +25,8 @@ FAIL = EpisodeRecord(task="put a clean mug in coffeemachine",
                      actions=("look", "look", "look", "go to sinkbasin 1"), won=False)
 
 EXPECTED = [
+    # one mug was taken from countertop 1, the other from sinkbasin 1: a tie, broken alphabetically
+    "When looking for a mug: check the countertop first.",
     "When the task is like 'put a clean mug in coffeemachine': "
     "follow the action pattern go to -> take -> clean -> go to -> move.",
     "When the task is like 'put a clean mug in coffeemachine': "
@@ -43,9 +45,21 @@ def test_verbs():
 def test_skills_worked_by_hand():
     result = ExtractiveGenerator().generate(TT, "household", [CLEAN_1, CLEAN_2, FAIL], max_skills=3)
     assert isinstance(result, GenerationResult)
-    assert result.skills == EXPECTED and result.n_malformed == 0 and result.error is None
+    assert result.skills == EXPECTED[:3] and result.n_malformed == 0 and result.error is None
     assert all(parse_skill_line(s) == s for s in result.skills)
     assert ExtractiveGenerator().generate(TT, "household", [CLEAN_1, CLEAN_2], max_skills=1).skills == EXPECTED[:1]
+    assert ExtractiveGenerator().generate(TT, "household", [CLEAN_1, CLEAN_2], max_skills=9).skills == EXPECTED
+
+
+def test_location_skills_count_where_things_were_found():
+    two_fridges = [EpisodeRecord("put an apple in fridge", ("take apple 1 from fridge 1",), True)] * 2
+    one_table = [EpisodeRecord("put an apple in fridge", ("take apple 2 from diningtable 1", "take mug 1 from cabinet 3"),
+                               True)]
+    result = ExtractiveGenerator().generate(TT, "household", two_fridges + one_table, max_skills=2)
+    assert result.skills == ["When looking for an apple: check the fridge first.",  # 2 fridges against 1 table
+                             "When looking for a mug: check the cabinet first."]
+    sokoban = EpisodeRecord("push the box", ("up", "left"), True)  # its actions show no places: no such skill
+    assert not any("looking" in s for s in ExtractiveGenerator().generate("sokoban", "sokoban", [sokoban]).skills)
 
 
 def test_extractive_skills_pass_the_self_generators_vocabulary_check():
@@ -73,7 +87,7 @@ def test_uses_only_tasks_and_actions():
                           won=rec.won, steps=steps)
 
     trajs = [traj(CLEAN_1, 0), traj(CLEAN_2, 1), traj(FAIL, 2)]
-    result = ExtractiveGenerator().generate(TT, "household", trajs)
+    result = ExtractiveGenerator().generate(TT, "household", trajs, max_skills=9)
     assert result.skills == EXPECTED
     assert "secret" not in result.raw.lower() and "cabinet" not in result.raw.lower()
     assert source_ids(trajs) == [{"traj_id": 0, "seed": 40}, {"traj_id": 1, "seed": 41}, {"traj_id": 2, "seed": 42}]

@@ -31,6 +31,8 @@ class EnvEntry:
     - `options`: a dataclass whose fields are the env's options and whose construction checks their
       values (one-line `EnvError`s); None when the env takes no options.
     - `builtin`: it needs nothing from the user (no game files), so corpora and smoke runs may use it.
+    - `hints`: `hinted_demo(env, rng) -> (skill text, oracle following it)` for the SFT `hint_demo`
+      kind, or None when the env has no location hints.
     """
 
     factory: Any
@@ -39,6 +41,7 @@ class EnvEntry:
     speaks: str | None = None
     options: Any = None
     builtin: bool = True
+    hints: Any = None
 
 
 _ENVS: dict[str, EnvEntry] = {
@@ -47,9 +50,11 @@ _ENVS: dict[str, EnvEntry] = {
         {
             "planner": "siri.envs.household.oracle:PlannerOracle",
             "searcher": "siri.envs.household.oracle:SearcherOracle",
+            "blind": "siri.envs.household.oracle:BlindSearcherOracle",
         },
         text="siri.envs.household.text:TEXT",
         options="siri.envs.household.env:HouseholdOptions",
+        hints="siri.envs.household.hints:hinted_demo",
     ),
     "shop": EnvEntry(
         "siri.envs.shop.env:ShopEnv",
@@ -93,6 +98,7 @@ def register_env(
     speaks: str | None = None,
     options: type | str | None = None,
     builtin: bool = True,
+    hints: Callable[..., Any] | str | None = None,
 ) -> EnvEntry:
     """Add environment `name` (see `EnvEntry`); every name-keyed lookup knows it from then on."""
     if not name or name in _ENVS:
@@ -103,7 +109,7 @@ def register_env(
         raise EnvError(f"environment {name!r} speaks {speaks!r}, which has no text of its own")
     if not oracles:
         raise EnvError(f"environment {name!r} needs at least one oracle")
-    entry = EnvEntry(factory, dict(oracles), text, speaks, options, builtin)
+    entry = EnvEntry(factory, dict(oracles), text, speaks, options, builtin, hints)
     _ENVS[name] = entry
     return entry
 
@@ -186,6 +192,12 @@ def make_env(name: str, split: str = "train", **options: Any) -> Env:
     _check_keys(name, options, sorted([*option_names(name), *COMMON_OPTIONS]))
     _check_values(name, {k: v for k, v in options.items() if k not in COMMON_OPTIONS})
     return _load(entry.factory)(split=split, **options)
+
+
+def env_hints(name: str) -> Any:
+    """Environment `name`'s `hinted_demo` function, or None when it has no location hints."""
+    entry = env_entry(name)
+    return None if entry.hints is None else _load(entry.hints)
 
 
 def oracle_kinds(name: str) -> list[str]:

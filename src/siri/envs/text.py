@@ -27,6 +27,8 @@ class AgentText:
     - `show_first_observation`: summaries show a trajectory's first observation, for environments
       where the actions mean nothing without it.
     - `placeholder_actions`: listed entries that are prompt markers, not actions to send.
+    - `found_in` / `location_skill`: where an action shows an object was found, and the skill that says
+      where to look first (docs/environments.md "Knowledge that pays"); by default actions show none.
     """
 
     role: str
@@ -47,6 +49,15 @@ class AgentText:
     def fallback_action(self, raw: str) -> str:
         """What an unparseable response sends (default: the tail of the lower-cased raw output)."""
         return raw.lower()[-self.fallback_chars :]
+
+    def found_in(self, action: str) -> tuple[str, str] | None:
+        """(kind of thing, kind of place) when `action` shows where a thing was found (default: never)."""
+        return None
+
+    def location_skill(self, thing: str, place: str) -> str:
+        """The skill that says where to look for a `thing` first: one sentence, words of the prompts."""
+        article = "an" if thing[:1] in "aeiou" else "a"
+        return f"When looking for {article} {thing}: check the {place} first."
 
     def check_action(self, action: str) -> tuple[str, str | None]:
         """The env's own check of an extracted (stripped, lower-cased, non-empty) action.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from siri.agent import build_prompt
 from siri.agent.templates import drawable_actions
@@ -84,11 +84,13 @@ def noisy_action(
 
 
 def play_demo(
-    env: Env, oracle_kind: str, seed: int, noise: float, rng: random.Random, repeat: float = 0.0
+    env: Env, oracle_kind: str | Callable[[Env], Any], seed: int, noise: float, rng: random.Random,
+    repeat: float = 0.0,
 ) -> DemoEpisode:
-    """Play one episode of `seed` with the oracle; a step is noisy with probability `noise`."""
+    """Play one episode of `seed` with the oracle (a registered kind, or a function that makes one for
+    the env just reset); a step is noisy with probability `noise`."""
     result = env.reset(seed)
-    oracle = make_oracle(env, oracle_kind)
+    oracle = oracle_kind(env) if callable(oracle_kind) else make_oracle(env, oracle_kind)
     history: list[tuple[str, str]] = []
     steps: list[DemoStep] = []
     while not result.done:

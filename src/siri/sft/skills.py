@@ -3,6 +3,11 @@
 - `skill_demo`: act on a skills block. Oracle demonstrations whose prompts carry a skills block; the
   demonstrated action is the oracle's, which follows the skill because the skill was summarized from
   other oracle demonstrations of the same task type.
+- `hint_demo`: follow a location hint (docs/environments.md "Knowledge that pays"). The environment's
+  `hinted_demo` draws a location skill at random (not by the placement priors; often wrong) and an
+  oracle that searches the hinted place first, then goes on searching; the prompt carries the hint.
+  The policy learns that a skill changes what to do, which `skill_demo` cannot teach where the oracle
+  would act the same without the skill.
 - `summary`: summarize trajectories into skills. The mining prompt over k successful demonstrations of
   one task type, answered with `When <condition>: <strategy>` lines and the end-of-turn token.
 
@@ -17,14 +22,16 @@ import random
 from collections import defaultdict
 
 from siri.agent import EpisodeRecord, build_prompt, build_summary_prompt
-from siri.envs import agent_env_name
+from siri.envs import agent_env_name, env_hints
 from siri.skills.generators.extractive import ExtractiveGenerator
 from siri.sft.data import BuildContext, SFTExample, register_builder
 from siri.sft.demo import make_demo_env, play_demo
+from siri.utils.errors import UserError
 
 SOURCE_OFFSET = 500_000  # train seeds the skills are summarized from
 SKILL_DEMO_OFFSET = 250_000  # train seeds of the skill-conditioned demonstrations
 SUMMARY_OFFSET = 750_000  # train seeds of the trajectories shown in summary prompts
+HINT_DEMO_OFFSET = 900_000  # train seeds of the hint-following demonstrations
 
 
 def _records_by_type(ctx: BuildContext, first_seed: int, episodes: int) -> dict[str, list[EpisodeRecord]]:
@@ -78,6 +85,40 @@ def build_skill_demo_examples(ctx: BuildContext) -> list[SFTExample]:
             examples.append(SFTExample(ctx.prompt_ids(text), ctx.action_response_ids(label), "skill_demo",
                                        {"seed": seed, "t": step.t, "skill": skill}))
     ctx.stats["skill_demo/task_types_with_skills"] = float(len(skills))
+    return examples
+
+
+@register_builder("hint_demo")
+def build_hint_demo_examples(ctx: BuildContext) -> list[SFTExample]:
+    """Demonstrations that follow a random location hint given in the prompt's skills block."""
+    cfg, sft = ctx.cfg, ctx.cfg.sft
+    hinted = env_hints(cfg.env.name)
+    if hinted is None:
+        raise UserError(f"sft kind hint_demo needs an environment with location hints; {cfg.env.name} has none")
+    env = make_demo_env(cfg)
+    rng = random.Random(cfg.run.seed * 13 + 5)
+    env_name = agent_env_name(cfg.env.name)
+    examples: list[SFTExample] = []
+    hints: list[str] = []
+
+    def follow(env_now):
+        text, oracle = hinted(env_now, rng)
+        hints.append(text)
+        return oracle
+
+    won = 0
+    for seed in range(HINT_DEMO_OFFSET, HINT_DEMO_OFFSET + sft.hint_episodes):
+        ep = play_demo(env, follow, seed, sft.noise, rng, sft.noise_repeat)
+        won += int(ep.won)
+        for step in ep.steps:
+            r = step.result
+            text = build_prompt(env_name, task=r.task, observation=r.observation, admissible=r.admissible_actions,
+                                history=step.history, step=step.t, think=cfg.env.think, skills=[hints[-1]],
+                                history_len=cfg.env.history)
+            label = step.action if sft.train_on_noise else step.oracle_action
+            examples.append(SFTExample(ctx.prompt_ids(text), ctx.action_response_ids(label), "hint_demo",
+                                       {"seed": seed, "t": step.t, "skill": hints[-1]}))
+    ctx.stats["hint_demo/oracle_success"] = won / max(sft.hint_episodes, 1)
     return examples
 
 

@@ -152,3 +152,26 @@ def test_bad_options_are_one_line_errors():
         generate(0, task_types=[])
     with pytest.raises(EnvError, match="unknown split"):
         generate(0, split="test")
+
+
+def test_placement_weights_by_hand():
+    from siri.envs.household.layout import placement_weights
+
+    # apple: fridge 3, countertop 3, diningtable 2, garbagecan 1; a drawer never holds one in the priors
+    types = ["fridge", "diningtable", "garbagecan", "drawer"]
+    assert placement_weights("apple", types, 1.0) == [3, 2, 1, 0]
+    assert placement_weights("apple", types, 3.0) == [27.0, 8.0, 1.0, 0.0]
+    assert placement_weights("apple", types, 0.0) == [1.0, 1.0, 1.0, 0.0]  # uniform among the prior's types
+
+
+def test_priors_option_defaults_to_the_catalogs_scenes_and_is_checked():
+    import pytest
+
+    from siri.envs.base import EnvError
+    from siri.envs.household.layout import generate
+
+    assert generate(7, "train", "small") == generate(7, "train", "small", priors=1.0)
+    assert generate(7, "train", "small", priors=3.0) != generate(7, "train", "small", priors=0.0)
+    for bad in (-1, 11, "3", True):
+        with pytest.raises(EnvError, match="household priors must be a number from 0 to 10"):
+            generate(7, "train", "small", priors=bad)

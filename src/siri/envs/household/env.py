@@ -43,9 +43,10 @@ class HouseholdOptions:
     size: str = "tiny"
     task_types: Sequence[str] | None = None
     command_version: str = "0.4"
+    priors: float = 1.0  # strength of the placement priors (layout.placement_weights)
 
     def __post_init__(self) -> None:
-        check_options(self.size, self.task_types)
+        check_options(self.size, self.task_types, self.priors)
         if self.command_version not in engine.COMMAND_VERSIONS:
             allowed = ", ".join(engine.COMMAND_VERSIONS)
             raise EnvError(f"unknown household command_version {self.command_version!r}; allowed: {allowed}")
@@ -63,11 +64,13 @@ class HouseholdEnv:
         max_steps: int = 50,
         task_types: Sequence[str] | None = None,
         command_version: str = "0.4",
+        priors: float = 1.0,
     ):
         self.split = check_split(split)
-        HouseholdOptions(size, task_types, command_version)
-        self.task_types = check_options(size, task_types)
+        HouseholdOptions(size, task_types, command_version, priors)
+        self.task_types = check_options(size, task_types, priors)
         self.size = size
+        self.priors = priors
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise EnvError(f"max_steps must be a positive integer, got {max_steps!r}")
         self.max_steps = max_steps
@@ -80,7 +83,7 @@ class HouseholdEnv:
         self._admissible: list[str] = []
 
     def reset(self, seed: int) -> StepResult:
-        self.scene = generate(seed, self.split, self.size, self.task_types)
+        self.scene = generate(seed, self.split, self.size, self.task_types, self.priors)
         self.initial_scene = copy.deepcopy(self.scene)
         self.steps = 0
         self.task = task_sentence(self.scene.task)

@@ -40,11 +40,21 @@ _VERB = {
 _NEEDS_PROPERTY = {"clean": CLEANABLE, "heat": HEATABLE, "cool": COOLABLE}
 
 
-def check_options(size: str, task_types: Sequence[str] | None) -> tuple[str, ...]:
-    """Validate the size preset and task types; returns the task types to draw from."""
+def check_options(size: str, task_types: Sequence[str] | None, priors: float = 1.0) -> tuple[str, ...]:
+    """Validate the size preset, task types and prior strength; returns the task types to draw from."""
     if not isinstance(size, str) or size not in SIZES:
         raise EnvError(f"unknown household size {size!r}; allowed: {', '.join(SIZES)}")
+    if isinstance(priors, bool) or not isinstance(priors, (int, float)) or not 0 <= priors <= 10:
+        raise EnvError(f"household priors must be a number from 0 to 10 (1: the catalog's weights), got {priors!r}")
     return TASK_TYPES if task_types is None else check_task_types(task_types)
+
+
+def placement_weights(otype: str, rtypes: Sequence[str], priors: float) -> list[float]:
+    """How likely an `otype` starts in each of `rtypes`: the catalog's prior weights raised to the power
+    `priors` (0: uniform among the receptacles that can hold it; 1: the catalog's weights; larger: ever
+    more concentrated on the most likely types, so knowing where things usually are pays more)."""
+    weights = [prior(otype, r) for r in rtypes]
+    return weights if priors == 1 else [float(w) ** priors if w > 0 else 0.0 for w in weights]
 
 
 def check_task_types(task_types: Sequence[str]) -> tuple[str, ...]:
@@ -86,9 +96,10 @@ def _source_types(room: RoomKind, obj: str, target: str) -> list[str]:
     return [r for r in room.receptacle_types if r != target and can_contain(r, obj)]
 
 
-def generate(seed: int, split: str = "train", size: str = "tiny", task_types: Sequence[str] | None = None) -> Scene:
+def generate(seed: int, split: str = "train", size: str = "tiny", task_types: Sequence[str] | None = None,
+             priors: float = 1.0) -> Scene:
     """The scene for `seed` in `split`: same arguments, same scene, on any machine."""
-    types = check_options(size, task_types)
+    types = check_options(size, task_types, priors)
     rng = random.Random(internal_seed(seed, split))
     task_type = rng.choice(types)
     rooms = [ROOMS[r] for r in TASK_ROOMS[task_type] if goal_pairs(task_type, ROOMS[r], split)]
@@ -102,8 +113,8 @@ def generate(seed: int, split: str = "train", size: str = "tiny", task_types: Se
         lamp_type=target if is_light else None,
         phrasing=rng.randint(0, 1),
     )
-    receptacles = _receptacles(rng, room, task, size)
-    objects = _objects(rng, room, task, receptacles, size)
+    receptacles = _receptacles(rng, room, task, size, priors)
+    objects = _objects(rng, room, task, receptacles, size, priors)
     meta = {"seed": seed, "split": split, "size": size, "internal_seed": internal_seed(seed, split)}
     scene = Scene(room_type=room.name, receptacles=receptacles, objects=objects, task=task, meta=meta)
     check_solvable(scene)
@@ -116,7 +127,7 @@ def _weighted(rng: random.Random, items: Sequence[str], weights: Sequence[float]
     return rng.choices(list(items), weights=list(weights))[0]
 
 
-def _receptacles(rng: random.Random, room: RoomKind, task: Task, size: str) -> list[Receptacle]:
+def _receptacles(rng: random.Random, room: RoomKind, task: Task, size: str, priors: float) -> list[Receptacle]:
     counts: dict[str, int] = {r: 1 for r in room.core}
     required = []
     if task.recep_type:
@@ -128,7 +139,7 @@ def _receptacles(rng: random.Random, room: RoomKind, task: Task, size: str) -> l
         required.append(rng.choice([h for h in LAMP_HOSTS if h in room.receptacle_types]))
     sources = _source_types(room, task.obj_type, task.recep_type or "")
     if not any(r in counts or r in required for r in sources):
-        required.append(_weighted(rng, sources, [prior(task.obj_type, r) for r in sources]))
+        required.append(_weighted(rng, sources, placement_weights(task.obj_type, sources, priors)))
     for r in required:
         counts.setdefault(r, 1)
     lo, hi = SIZES[size].receptacles
@@ -142,22 +153,24 @@ def _receptacles(rng: random.Random, room: RoomKind, task: Task, size: str) -> l
     return [Receptacle(r, n, openable=r in OPENABLE) for r in sorted(counts) for n in range(1, counts[r] + 1)]
 
 
-def _place(rng: random.Random, otype: str, receptacles: list[Receptacle], forbidden: str | None) -> str | None:
+def _place(rng: random.Random, otype: str, receptacles: list[Receptacle], forbidden: str | None,
+           priors: float) -> str | None:
     """A receptacle name for a new `otype`, drawn by the priors among those that can hold it."""
     able = [r for r in receptacles if r.rtype != forbidden and can_contain(r.rtype, otype)]
     if not able:
         return None
-    return _weighted(rng, [r.name for r in able], [prior(otype, r.rtype) for r in able])
+    return _weighted(rng, [r.name for r in able], placement_weights(otype, [r.rtype for r in able], priors))
 
 
-def _objects(rng: random.Random, room: RoomKind, task: Task, receptacles: list[Receptacle], size: str) -> list[Obj]:
+def _objects(rng: random.Random, room: RoomKind, task: Task, receptacles: list[Receptacle], size: str,
+             priors: float) -> list[Obj]:
     preset = SIZES[size]
     wanted = rng.randint(*preset.objects)
     placed: list[tuple[str, str]] = []  # (type, receptacle name)
     n_task = 2 if task.task_type == "pick_two_obj_and_place" else 1
     n_task = min(preset.max_copies, n_task + (rng.random() < 0.3))
     for _ in range(n_task):
-        where = _place(rng, task.obj_type, receptacles, task.recep_type)
+        where = _place(rng, task.obj_type, receptacles, task.recep_type, priors)
         assert where is not None
         placed.append((task.obj_type, where))
     if room.has_lamp:
@@ -172,7 +185,7 @@ def _objects(rng: random.Random, room: RoomKind, task: Task, receptacles: list[R
         otype = rng.choice(types)
         counts[otype] += 1  # also when it fits nowhere, so the loop always ends
         forbidden = task.recep_type if otype == task.obj_type else None
-        where = _place(rng, otype, receptacles, forbidden)
+        where = _place(rng, otype, receptacles, forbidden, priors)
         if where is not None:
             placed.append((otype, where))
     return _numbered(rng, placed)

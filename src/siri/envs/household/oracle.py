@@ -7,13 +7,19 @@
   the priors make likely (`catalog.PRIORS`), opens closed ones, remembers what it saw (`Memory`), and
   then proceeds as the planner does. With `noise > 0` it takes a random admissible action at that
   rate (imperfect demonstrations for SFT).
+- `BlindSearcherOracle` searches the same way but without the priors: it visits the receptacles it has
+  not seen into in a random order drawn per episode (seeded by the episode's first observation, so
+  replaying an episode replays its order). It is competent and knows nothing of where things usually
+  are: the warm start of docs/environments.md "Knowledge that pays".
 
 Both re-decide from the current state at every step, so they recover from any detour.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import zlib
 
 from siri.envs.base import StepResult
 from siri.envs.household.catalog import APPLIANCE, LAMP_HOSTS, LAMPS, can_contain, prior
@@ -101,6 +107,8 @@ def _drop_anywhere(
 class SearcherOracle:
     """Plays from the observation texts only; see the module docstring."""
 
+    use_priors = True
+
     def __init__(self, env, noise: float = 0.0, seed: int = 0):
         if not 0.0 <= noise <= 1.0:
             raise ValueError(f"noise must be in [0, 1], got {noise}")
@@ -108,11 +116,15 @@ class SearcherOracle:
         self.rng = random.Random(seed)
         self.memory = Memory()
         self.goal: tuple[str, str | None] | None = None
+        self.order: dict[str, float] = {}  # blind search: each receptacle's random rank in this episode
+        self.order_rng = random.Random(0)
+        self.hints: dict[str, str] = {}  # thing kind -> place kind searched first (hint-following demos)
 
     def act(self, last: StepResult) -> str:
         if last.observation.startswith("-= Welcome") or self.goal is None:
             self.memory = Memory()
             self.goal = parse_task(last.task_type, last.task)
+            self.order, self.order_rng = {}, random.Random(zlib.crc32(last.observation.encode("utf-8")))
         self.memory.update(last.observation)
         choices = [a for a in last.admissible_actions if a != "help"]
         if self.noise and self.rng.random() < self.noise:
@@ -170,9 +182,19 @@ class SearcherOracle:
             return "look"  # nothing left to search: the object is nowhere we could see
 
         def score(r: str) -> float:
+            if any(self.hints.get(k) == kind(r) for k in kinds):
+                return math.inf  # a hint's place is searched first, right or wrong
+            if not self.use_priors:
+                return self.order.setdefault(r, self.order_rng.random())
             host = 2 if any(k in LAMPS for k in kinds) and kind(r) in LAMP_HOSTS else 0
             return max([prior(k, kind(r)) for k in kinds] + [host])
 
         ranked = sorted(left, key=lambda r: (r != mem.at, -score(r)))
         best = ranked[0]
         return _at(mem.at, best, True, f"open {best}")
+
+
+class BlindSearcherOracle(SearcherOracle):
+    """The searcher without the placement priors (see the module docstring)."""
+
+    use_priors = False

@@ -4,6 +4,10 @@ Deterministic, no model: for tests and as a baseline. It reads only what the tra
 task text, the actions and the outcome (`EpisodeRecord`), never an observation or hidden env state.
 
 SIRI skills, in this order (at most `max_skills`):
+0. locations: where the successes found the things they took, when the environment's actions show it
+   (`AgentText.found_in`, e.g. household `take apple 1 from fridge 1`): per kind of thing, the place
+   it was found most often, as `AgentText.location_skill` ("When looking for an apple: check the
+   fridge first."), things found most often first (docs/environments.md "Knowledge that pays");
 1. workflow: the most frequent verb pattern of the successes (consecutive repeats collapsed), e.g.
    `When the task is like 'put a clean mug in coffeemachine': follow the action pattern go to -> take
    -> clean -> go to -> move.` (ties: the shorter pattern, then alphabetical; long ones cut to 8 verbs);
@@ -24,6 +28,7 @@ from collections import Counter
 from typing import Any, Sequence
 
 from siri.agent import EpisodeRecord, StructuredSkill, normalize_skill, parse_skill_line, parse_structured_skill
+from siri.envs import AgentText, env_text
 from siri.skills.generators.base import GenerationResult, StructuredResult, to_record
 
 MAX_PATTERN_VERBS = 8
@@ -107,10 +112,22 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
 
-def siri_skills(records: Sequence[EpisodeRecord], task_type: str) -> list[str]:
-    """The candidate skill texts (workflow, key actions, length) of successful records, before parsing."""
+def location_skills(records: Sequence[EpisodeRecord], text: AgentText) -> list[str]:
+    """Per kind of thing the successes took, where they found it most often (ties: alphabetical), as
+    location skills; the things taken most often first."""
+    found = Counter(f for r in records for a in r.actions if (f := text.found_in(a)) is not None)
+    places: dict[str, Counter] = {}
+    for (thing, place), n in found.items():
+        places.setdefault(thing, Counter())[place] += n
+    ranked = sorted(places, key=lambda t: (-sum(places[t].values()), t))
+    return [text.location_skill(t, min(places[t], key=lambda p: (-places[t][p], p))) for t in ranked]
+
+
+def siri_skills(records: Sequence[EpisodeRecord], task_type: str, text: AgentText | None = None) -> list[str]:
+    """The candidate skill texts (locations, workflow, key actions, length) of successful records,
+    before parsing."""
     cond = condition(records, task_type)
-    out: list[str] = []
+    out: list[str] = location_skills(records, text) if text is not None else []
     pattern = best_pattern(records)
     if pattern:
         out.append(f"When {cond}: follow the action pattern {_clean(_pattern_text(pattern), 300)}.")
@@ -163,7 +180,7 @@ class ExtractiveGenerator:
         successes = [r for r in map(to_record, trajectories) if r.won]
         if not successes:
             return GenerationResult(error="no successful trajectories to summarize")
-        texts = siri_skills(successes, task_type)
+        texts = siri_skills(successes, task_type, env_text(env_name))
         skills: list[str] = []
         seen: set[str] = set()
         malformed = 0

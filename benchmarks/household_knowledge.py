@@ -1,0 +1,92 @@
+"""What knowing where things usually are is worth in the household (docs/environments.md "Knowledge
+that pays"): the searcher oracle (visits receptacles in the order the placement priors make likely)
+against the blind searcher (the same search in a random order per episode), on the same eval seeds,
+per room size and prior strength (`env.options.priors`).
+
+Each episode runs with a generous step limit (100); success within a limit L is "won in at most L
+steps", so one run gives every limit. Mean steps are over the episodes won within 100 steps. Prints a
+table (success at each limit with a 95% Wilson interval, mean steps, the searcher's gain) and writes
+benchmarks/results/household_knowledge.json.
+
+    .venv/bin/python benchmarks/household_knowledge.py [--seeds 500 --sizes tiny small alfred --priors 1 2 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from pathlib import Path
+
+from siri.envs.registry import make_env, make_oracle
+
+RESULTS = Path(__file__).parent / "results" / "household_knowledge.json"
+TASK_TYPES = ["pick_and_place_simple", "look_at_obj_in_light"]
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k / n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return center - half, center + half
+
+
+def steps_to_win(size: str, priors: float, kind: str, seeds: range, task_types: list[str]) -> list[int | None]:
+    """Per seed, the steps the oracle took to win (None: not won within 100 steps)."""
+    env = make_env("household", split="eval", max_steps=100, size=size, priors=priors, task_types=task_types)
+    out: list[int | None] = []
+    for seed in seeds:
+        result = env.reset(seed)
+        oracle = make_oracle(env, kind)
+        steps = 0
+        while not result.done:
+            result = env.step(oracle.act(result))
+            steps += 1
+        out.append(steps if result.won else None)
+    return out
+
+
+def summary(steps: list[int | None], limits: list[int]) -> dict:
+    won = [s for s in steps if s is not None]
+    row = {"mean_steps": statistics.fmean(won) if won else None, "episodes": len(steps)}
+    for limit in limits:
+        k = sum(1 for s in won if s <= limit)
+        row[f"success@{limit}"] = k / len(steps)
+        row[f"ci@{limit}"] = wilson(k, len(steps))
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=500)
+    parser.add_argument("--sizes", nargs="+", default=["tiny", "small", "alfred"])
+    parser.add_argument("--priors", nargs="+", type=float, default=[1.0, 2.0, 3.0])
+    parser.add_argument("--limits", nargs="+", type=int, default=[10, 15, 20, 30])
+    parser.add_argument("--task-types", nargs="+", default=TASK_TYPES)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    seeds = range(args.seeds)
+    rows = []
+    print(f"household, eval seeds 0..{args.seeds - 1}, task types {' '.join(args.task_types)}")
+    head = "".join(f"{'@' + str(l) + ' srch/blind':>18}" for l in args.limits)
+    print(f"{'size':<8}{'priors':>7}{head}{'steps srch/blind':>19}")
+    for size in args.sizes:
+        for priors in args.priors:
+            res = {k: summary(steps_to_win(size, priors, k, seeds, args.task_types), args.limits)
+                   for k in ("searcher", "blind")}
+            rows.append({"size": size, "priors": priors, **res})
+            cells = "".join(f"{res['searcher'][f'success@{l}']:>9.3f}/{res['blind'][f'success@{l}']:<8.3f}"
+                            for l in args.limits)
+            ms = [res[k]["mean_steps"] for k in ("searcher", "blind")]
+            print(f"{size:<8}{priors:>7.1f}{cells}{ms[0]:>10.2f}/{ms[1]:<8.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"seeds": args.seeds, "task_types": args.task_types, "rows": rows}, indent=1))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
