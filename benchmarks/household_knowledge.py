@@ -35,9 +35,11 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return center - half, center + half
 
 
-def steps_to_win(size: str, priors: float, kind: str, seeds: range, task_types: list[str]) -> list[int | None]:
+def steps_to_win(size: str, priors: float, kind: str, seeds: range, task_types: list[str],
+                 objects: list[str] | None) -> list[int | None]:
     """Per seed, the steps the oracle took to win (None: not won within 100 steps)."""
-    env = make_env("household", split="eval", max_steps=100, size=size, priors=priors, task_types=task_types)
+    env = make_env("household", split="eval", max_steps=100, size=size, priors=priors, task_types=task_types,
+                   objects=objects)
     out: list[int | None] = []
     for seed in seeds:
         result = env.reset(seed)
@@ -67,16 +69,18 @@ def main() -> None:
     parser.add_argument("--priors", nargs="+", type=float, default=[1.0, 2.0, 3.0])
     parser.add_argument("--limits", nargs="+", type=int, default=[10, 15, 20, 30])
     parser.add_argument("--task-types", nargs="+", default=TASK_TYPES)
+    parser.add_argument("--objects", nargs="+", default=None, help="the only task objects (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     seeds = range(args.seeds)
     rows = []
-    print(f"household, eval seeds 0..{args.seeds - 1}, task types {' '.join(args.task_types)}")
+    print(f"household, eval seeds 0..{args.seeds - 1}, task types {' '.join(args.task_types)}, "
+          f"objects {' '.join(args.objects) if args.objects else 'all'}")
     head = "".join(f"{'@' + str(l) + ' srch/blind':>18}" for l in args.limits)
     print(f"{'size':<8}{'priors':>7}{head}{'steps srch/blind':>19}")
     for size in args.sizes:
         for priors in args.priors:
-            res = {k: summary(steps_to_win(size, priors, k, seeds, args.task_types), args.limits)
+            res = {k: summary(steps_to_win(size, priors, k, seeds, args.task_types, args.objects), args.limits)
                    for k in ("searcher", "blind")}
             rows.append({"size": size, "priors": priors, **res})
             cells = "".join(f"{res['searcher'][f'success@{l}']:>9.3f}/{res['blind'][f'success@{l}']:<8.3f}"
@@ -84,7 +88,8 @@ def main() -> None:
             ms = [res[k]["mean_steps"] for k in ("searcher", "blind")]
             print(f"{size:<8}{priors:>7.1f}{cells}{ms[0]:>10.2f}/{ms[1]:<8.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"seeds": args.seeds, "task_types": args.task_types, "rows": rows}, indent=1))
+    args.out.write_text(json.dumps({"seeds": args.seeds, "task_types": args.task_types, "objects": args.objects,
+                                    "rows": rows}, indent=1))
     print(f"wrote {args.out}")
 
 

@@ -165,7 +165,7 @@ def test_unknown_kind_is_a_one_line_error(tokenizer):
 def test_unknown_oracle_names_the_allowed_ones(tokenizer):
     with pytest.raises(EnvError) as err:
         build_examples(cfg_for("sft.oracle=wizard", "sft.episodes=1"), tokenizer)
-    assert str(err.value) == "unknown oracle 'wizard' for household (sft.oracle); allowed: planner, searcher"
+    assert str(err.value) == "unknown oracle 'wizard' for household (sft.oracle); allowed: blind, planner, searcher"
 
 
 def test_registered_kinds_join_the_data(tokenizer, monkeypatch):

@@ -32,7 +32,7 @@ SKILL_WORDS = frozenset("""
 a an the is are be been it its they them this that these those there here then first next last
 before after until once while when if not no and or but so to in on at of with from for into onto by
 again already still yet all any each every one more most than as do does only also instead
-task action pattern follow used use took way avoid repeating under like step steps looking check
+task action pattern follow used use took way avoid repeating under like step steps looking object
 """.split())
 
 _BULLET = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")

@@ -28,7 +28,8 @@ class AgentText:
       where the actions mean nothing without it.
     - `placeholder_actions`: listed entries that are prompt markers, not actions to send.
     - `found_in` / `location_skill`: where an action shows an object was found, and the skill that says
-      where to look first (docs/environments.md "Knowledge that pays"); by default actions show none.
+      where to look first for several things (docs/environments.md "Knowledge that pays"); by default
+      actions show none.
     """
 
     role: str
@@ -54,10 +55,10 @@ class AgentText:
         """(kind of thing, kind of place) when `action` shows where a thing was found (default: never)."""
         return None
 
-    def location_skill(self, thing: str, place: str) -> str:
-        """The skill that says where to look for a `thing` first: one sentence, words of the prompts."""
-        article = "an" if thing[:1] in "aeiou" else "a"
-        return f"When looking for {article} {thing}: check the {place} first."
+    def location_skill(self, facts: Sequence[tuple[str, str]]) -> str:
+        """The skill that says where to look first for each (thing, place) of `facts`, in that order:
+        one sentence of words the prompts use ("When looking for an object: egg in fridge, pen in desk.")."""
+        return "When looking for an object: " + ", ".join(f"{thing} in {place}" for thing, place in facts) + "."
 
     def check_action(self, action: str) -> tuple[str, str | None]:
         """The env's own check of an extracted (stripped, lower-cased, non-empty) action.

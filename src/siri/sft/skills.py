@@ -99,25 +99,26 @@ def build_hint_demo_examples(ctx: BuildContext) -> list[SFTExample]:
     rng = random.Random(cfg.run.seed * 13 + 5)
     env_name = agent_env_name(cfg.env.name)
     examples: list[SFTExample] = []
-    hints: list[str] = []
+    hints: list[tuple[str, dict[str, str]]] = []  # (skill text, what the oracle follows) per episode
 
     def follow(env_now):
         text, oracle = hinted(env_now, rng)
-        hints.append(text)
+        hints.append((text, dict(oracle.hints)))
         return oracle
 
     won = 0
     for seed in range(HINT_DEMO_OFFSET, HINT_DEMO_OFFSET + sft.hint_episodes):
         ep = play_demo(env, follow, seed, sft.noise, rng, sft.noise_repeat)
         won += int(ep.won)
+        skill, followed = hints[-1]
         for step in ep.steps:
             r = step.result
             text = build_prompt(env_name, task=r.task, observation=r.observation, admissible=r.admissible_actions,
-                                history=step.history, step=step.t, think=cfg.env.think, skills=[hints[-1]],
+                                history=step.history, step=step.t, think=cfg.env.think, skills=[skill],
                                 history_len=cfg.env.history)
             label = step.action if sft.train_on_noise else step.oracle_action
             examples.append(SFTExample(ctx.prompt_ids(text), ctx.action_response_ids(label), "hint_demo",
-                                       {"seed": seed, "t": step.t, "skill": hints[-1]}))
+                                       {"seed": seed, "t": step.t, "skill": skill, "follows": followed}))
     ctx.stats["hint_demo/oracle_success"] = won / max(sft.hint_episodes, 1)
     return examples
 

@@ -44,9 +44,10 @@ class HouseholdOptions:
     task_types: Sequence[str] | None = None
     command_version: str = "0.4"
     priors: float = 1.0  # strength of the placement priors (layout.placement_weights)
+    objects: Sequence[str] | None = None  # the only object types tasks may be about (None: all)
 
     def __post_init__(self) -> None:
-        check_options(self.size, self.task_types, self.priors)
+        check_options(self.size, self.task_types, self.priors, self.objects)
         if self.command_version not in engine.COMMAND_VERSIONS:
             allowed = ", ".join(engine.COMMAND_VERSIONS)
             raise EnvError(f"unknown household command_version {self.command_version!r}; allowed: {allowed}")
@@ -65,12 +66,14 @@ class HouseholdEnv:
         task_types: Sequence[str] | None = None,
         command_version: str = "0.4",
         priors: float = 1.0,
+        objects: Sequence[str] | None = None,
     ):
         self.split = check_split(split)
-        HouseholdOptions(size, task_types, command_version, priors)
-        self.task_types = check_options(size, task_types, priors)
+        HouseholdOptions(size, task_types, command_version, priors, objects)
+        self.task_types = check_options(size, task_types, priors, objects)
         self.size = size
         self.priors = priors
+        self.objects = objects
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise EnvError(f"max_steps must be a positive integer, got {max_steps!r}")
         self.max_steps = max_steps
@@ -83,7 +86,7 @@ class HouseholdEnv:
         self._admissible: list[str] = []
 
     def reset(self, seed: int) -> StepResult:
-        self.scene = generate(seed, self.split, self.size, self.task_types, self.priors)
+        self.scene = generate(seed, self.split, self.size, self.task_types, self.priors, self.objects)
         self.initial_scene = copy.deepcopy(self.scene)
         self.steps = 0
         self.task = task_sentence(self.scene.task)

@@ -40,13 +40,23 @@ _VERB = {
 _NEEDS_PROPERTY = {"clean": CLEANABLE, "heat": HEATABLE, "cool": COOLABLE}
 
 
-def check_options(size: str, task_types: Sequence[str] | None, priors: float = 1.0) -> tuple[str, ...]:
-    """Validate the size preset, task types and prior strength; returns the task types to draw from."""
+def check_options(size: str, task_types: Sequence[str] | None, priors: float = 1.0,
+                  objects: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Validate the size preset, task types, prior strength and task objects; returns the task types to
+    draw from."""
     if not isinstance(size, str) or size not in SIZES:
         raise EnvError(f"unknown household size {size!r}; allowed: {', '.join(SIZES)}")
     if isinstance(priors, bool) or not isinstance(priors, (int, float)) or not 0 <= priors <= 10:
         raise EnvError(f"household priors must be a number from 0 to 10 (1: the catalog's weights), got {priors!r}")
-    return TASK_TYPES if task_types is None else check_task_types(task_types)
+    types = TASK_TYPES if task_types is None else check_task_types(task_types)
+    if objects is not None:
+        known = sorted({o for room in ROOMS.values() for o in room.objects})
+        if not isinstance(objects, (list, tuple)) or not objects or any(o not in known for o in objects):
+            raise EnvError(f"household objects must be a non-empty list of object types; allowed: {', '.join(known)}")
+        for t in types:
+            if not any(o in objects for r in TASK_ROOMS[t] for o, _ in goal_pairs(t, ROOMS[r], "train")):
+                raise EnvError(f"no {t} task uses any of the household objects {list(objects)}")
+    return types
 
 
 def placement_weights(otype: str, rtypes: Sequence[str], priors: float) -> list[float]:
@@ -97,14 +107,21 @@ def _source_types(room: RoomKind, obj: str, target: str) -> list[str]:
 
 
 def generate(seed: int, split: str = "train", size: str = "tiny", task_types: Sequence[str] | None = None,
-             priors: float = 1.0) -> Scene:
-    """The scene for `seed` in `split`: same arguments, same scene, on any machine."""
-    types = check_options(size, task_types, priors)
+             priors: float = 1.0, objects: Sequence[str] | None = None) -> Scene:
+    """The scene for `seed` in `split`: same arguments, same scene, on any machine. `objects`, when
+    given, are the only object types a task may be about."""
+    types = check_options(size, task_types, priors, objects)
     rng = random.Random(internal_seed(seed, split))
     task_type = rng.choice(types)
-    rooms = [ROOMS[r] for r in TASK_ROOMS[task_type] if goal_pairs(task_type, ROOMS[r], split)]
+
+    def pairs(room: RoomKind) -> list[tuple[str, str]]:
+        return [p for p in goal_pairs(task_type, room, split) if objects is None or p[0] in objects]
+
+    rooms = [ROOMS[r] for r in TASK_ROOMS[task_type] if pairs(ROOMS[r])]
+    if not rooms:
+        raise EnvError(f"no {task_type} task of the {split} split uses the household objects {list(objects or [])}")
     room = rng.choice(rooms)
-    obj_type, target = rng.choice(goal_pairs(task_type, room, split))
+    obj_type, target = rng.choice(pairs(room))
     is_light = task_type == "look_at_obj_in_light"
     task = Task(
         task_type=task_type,

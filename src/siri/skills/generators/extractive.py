@@ -5,9 +5,10 @@ task text, the actions and the outcome (`EpisodeRecord`), never an observation o
 
 SIRI skills, in this order (at most `max_skills`):
 0. locations: where the successes found the things they took, when the environment's actions show it
-   (`AgentText.found_in`, e.g. household `take apple 1 from fridge 1`): per kind of thing, the place
-   it was found most often, as `AgentText.location_skill` ("When looking for an apple: check the
-   fridge first."), things found most often first (docs/environments.md "Knowledge that pays");
+   (`AgentText.found_in`, e.g. household `take apple 1 from fridge 1`): one skill, per kind of thing
+   the place it was found most often, things found most often first, at most `MAX_FACTS`
+   (`AgentText.location_skill`: "When looking for an object: apple in fridge, pen in desk."; docs/
+   environments.md "Knowledge that pays");
 1. workflow: the most frequent verb pattern of the successes (consecutive repeats collapsed), e.g.
    `When the task is like 'put a clean mug in coffeemachine': follow the action pattern go to -> take
    -> clean -> go to -> move.` (ties: the shorter pattern, then alphabetical; long ones cut to 8 verbs);
@@ -32,6 +33,7 @@ from siri.envs import AgentText, env_text
 from siri.skills.generators.base import GenerationResult, StructuredResult, to_record
 
 MAX_PATTERN_VERBS = 8
+MAX_FACTS = 8  # things in one location skill
 MAX_ACTION_CHARS = 60
 MAX_EXAMPLE_CHARS = 60
 MAX_WORKFLOW = 20
@@ -113,14 +115,15 @@ def _fmt(x: float) -> str:
 
 
 def location_skills(records: Sequence[EpisodeRecord], text: AgentText) -> list[str]:
-    """Per kind of thing the successes took, where they found it most often (ties: alphabetical), as
-    location skills; the things taken most often first."""
+    """One location skill: per kind of thing the successes took, where they found it most often (ties:
+    alphabetical), the things taken most often first; none when the actions show no places."""
     found = Counter(f for r in records for a in r.actions if (f := text.found_in(a)) is not None)
     places: dict[str, Counter] = {}
     for (thing, place), n in found.items():
         places.setdefault(thing, Counter())[place] += n
-    ranked = sorted(places, key=lambda t: (-sum(places[t].values()), t))
-    return [text.location_skill(t, min(places[t], key=lambda p: (-places[t][p], p))) for t in ranked]
+    ranked = sorted(places, key=lambda t: (-sum(places[t].values()), t))[:MAX_FACTS]
+    facts = [(t, min(places[t], key=lambda p: (-places[t][p], p))) for t in ranked]
+    return [text.location_skill(facts)] if facts else []
 
 
 def siri_skills(records: Sequence[EpisodeRecord], task_type: str, text: AgentText | None = None) -> list[str]:
