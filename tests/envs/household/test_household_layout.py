@@ -175,3 +175,18 @@ def test_priors_option_defaults_to_the_catalogs_scenes_and_is_checked():
     for bad in (-1, 11, "3", True):
         with pytest.raises(EnvError, match="household priors must be a number from 0 to 10"):
             generate(7, "train", "small", priors=bad)
+
+
+def test_objects_option_restricts_the_tasks_and_is_checked():
+    import pytest
+
+    from siri.envs.base import EnvError
+    from siri.envs.household.layout import generate
+
+    objects = ["egg", "bowl", "pen"]
+    seen = {generate(s, "train", "small", ["pick_and_place_simple"], objects=objects).task.obj_type for s in range(60)}
+    assert seen == set(objects)
+    with pytest.raises(EnvError, match="household objects must be a non-empty list of object types; allowed: .*apple"):
+        generate(0, "train", "small", objects=["unicorn"])
+    with pytest.raises(EnvError, match="no look_at_obj_in_light task uses any of the household objects"):
+        generate(0, "train", "small", ["look_at_obj_in_light"], objects=["egg"])
