@@ -106,8 +106,8 @@ def play_demo(
     return DemoEpisode(steps, result.won)
 
 
-def step_prompt(cfg: Config, step: DemoStep) -> str:
-    """The plain user prompt of a step, exactly as the rollout renders it."""
+def step_prompt(cfg: Config, step: DemoStep, skills: Sequence[str] | None = None) -> str:
+    """The user prompt of a step, exactly as the rollout renders it: plain, or with a skills block."""
     r = step.result
     return build_prompt(
         agent_env_name(cfg.env.name),
@@ -117,6 +117,7 @@ def step_prompt(cfg: Config, step: DemoStep) -> str:
         history=step.history,
         step=step.t,
         think=cfg.env.think,
+        skills=list(skills) if skills else None,
         history_len=cfg.env.history,
     )
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
-from siri.agent import EpisodeRecord, build_prompt, build_summary_prompt
+from siri.agent import EpisodeRecord, build_summary_prompt
 from siri.envs import agent_env_name, env_hints
 from siri.skills.generators.extractive import ExtractiveGenerator
 from siri.sft.data import BuildContext, SFTExample, register_builder
-from siri.sft.demo import make_demo_env, play_demo
+from siri.sft.demo import make_demo_env, play_demo, step_prompt
 from siri.utils.errors import UserError
 
 SOURCE_OFFSET = 500_000  # train seeds the skills are summarized from
@@ -61,6 +61,15 @@ def skills_by_type(ctx: BuildContext) -> dict[str, list[str]]:
     return out
 
 
+def skilled_examples(ctx: BuildContext, steps, skill: str, kind: str, meta: dict) -> list[SFTExample]:
+    """One example per demonstrated step, its prompt carrying `skill`; labels as the `demo` kind's."""
+    sft = ctx.cfg.sft
+    return [SFTExample(ctx.prompt_ids(step_prompt(ctx.cfg, step, [skill])),
+                       ctx.action_response_ids(step.action if sft.train_on_noise else step.oracle_action),
+                       kind, {**meta, "t": step.t})
+            for step in steps]
+
+
 @register_builder("skill_demo")
 def build_skill_demo_examples(ctx: BuildContext) -> list[SFTExample]:
     """Demonstrations under a prompt with one skill of the task type (chosen at random per episode)."""
@@ -68,7 +77,6 @@ def build_skill_demo_examples(ctx: BuildContext) -> list[SFTExample]:
     skills = skills_by_type(ctx)
     env = make_demo_env(cfg)
     rng = random.Random(cfg.run.seed * 7 + 1)
-    env_name = agent_env_name(cfg.env.name)
     examples: list[SFTExample] = []
     for seed in range(SKILL_DEMO_OFFSET, SKILL_DEMO_OFFSET + sft.skill_episodes):
         ep = play_demo(env, sft.oracle, seed, sft.noise, rng, sft.noise_repeat)
@@ -76,14 +84,7 @@ def build_skill_demo_examples(ctx: BuildContext) -> list[SFTExample]:
         if not pool:
             continue
         skill = rng.choice(pool)
-        for step in ep.steps:
-            r = step.result
-            text = build_prompt(env_name, task=r.task, observation=r.observation, admissible=r.admissible_actions,
-                                history=step.history, step=step.t, think=cfg.env.think, skills=[skill],
-                                history_len=cfg.env.history)
-            label = step.action if sft.train_on_noise else step.oracle_action
-            examples.append(SFTExample(ctx.prompt_ids(text), ctx.action_response_ids(label), "skill_demo",
-                                       {"seed": seed, "t": step.t, "skill": skill}))
+        examples += skilled_examples(ctx, ep.steps, skill, "skill_demo", {"seed": seed, "skill": skill})
     ctx.stats["skill_demo/task_types_with_skills"] = float(len(skills))
     return examples
 
@@ -97,7 +98,6 @@ def build_hint_demo_examples(ctx: BuildContext) -> list[SFTExample]:
         raise UserError(f"sft kind hint_demo needs an environment with location hints; {cfg.env.name} has none")
     env = make_demo_env(cfg)
     rng = random.Random(cfg.run.seed * 13 + 5)
-    env_name = agent_env_name(cfg.env.name)
     examples: list[SFTExample] = []
     hints: list[tuple[str, dict[str, str]]] = []  # (skill text, what the oracle follows) per episode
 
@@ -111,14 +111,8 @@ def build_hint_demo_examples(ctx: BuildContext) -> list[SFTExample]:
         ep = play_demo(env, follow, seed, sft.noise, rng, sft.noise_repeat)
         won += int(ep.won)
         skill, followed = hints[-1]
-        for step in ep.steps:
-            r = step.result
-            text = build_prompt(env_name, task=r.task, observation=r.observation, admissible=r.admissible_actions,
-                                history=step.history, step=step.t, think=cfg.env.think, skills=[skill],
-                                history_len=cfg.env.history)
-            label = step.action if sft.train_on_noise else step.oracle_action
-            examples.append(SFTExample(ctx.prompt_ids(text), ctx.action_response_ids(label), "hint_demo",
-                                       {"seed": seed, "t": step.t, "skill": skill, "follows": followed}))
+        examples += skilled_examples(ctx, ep.steps, skill, "hint_demo",
+                                     {"seed": seed, "skill": skill, "follows": followed})
     ctx.stats["hint_demo/oracle_success"] = won / max(sft.hint_episodes, 1)
     return examples
 
