@@ -279,17 +279,12 @@ def _forward(model, nodes: list[Node], past, pad_id, keep_kv: bool, on_logits) -
 
 def _take_leaves(nodes, logits, ids, temperature, with_entropy, lps, ents) -> None:
     """Log-probs (and entropies) of each leaf's response tokens from the logits of its last columns."""
+    for n in nodes:
+        if n.row >= 0 and n.response == 0:  # an empty response: empty log-probs
+            lps[n.row] = ents[n.row] = logits.new_zeros(0)
     rows = [k for k, n in enumerate(nodes) if n.row >= 0 and n.response > 0]
     if not rows:
-        for n in nodes:
-            if n.row >= 0:
-                lps[n.row] = logits.new_zeros(0)
-                ents[n.row] = logits.new_zeros(0)
         return
-    for n in nodes:
-        if n.row >= 0 and n.response == 0:
-            lps[n.row] = logits.new_zeros(0)
-            ents[n.row] = logits.new_zeros(0)
     index = torch.tensor(rows, device=logits.device)
     lp = logprobs_from_logits(logits.index_select(0, index)[:, :-1], temperature)
     targets = ids.index_select(0, index)[:, ids.shape[1] - lp.shape[1]:]
