@@ -1,7 +1,9 @@
 """What knowing where things usually are is worth in the household (docs/environments.md "Knowledge
 that pays"): the searcher oracle (visits receptacles in the order the placement priors make likely)
-against the blind searcher (the same search in a random order per episode), on the same eval seeds,
-per room size and prior strength (`env.options.priors`).
+against the blind searcher (the same search as a scan in the admissible list's order), on the same eval seeds,
+and the blind searcher told where each object usually is (`hinted`: the place type of its largest
+placement prior, as a perfect location skill would say; the ceiling of what a skill-following warm
+start gains from such a skill), per room size and prior strength (`env.options.priors`).
 
 Each episode runs with a generous step limit (100); success within a limit L is "won in at most L
 steps", so one run gives every limit. Mean steps are over the episodes won within 100 steps. Prints a
@@ -19,10 +21,26 @@ import math
 import statistics
 from pathlib import Path
 
+from siri.envs.household.catalog import PRIORS
+from siri.envs.household.oracle import BlindSearcherOracle
 from siri.envs.registry import make_env, make_oracle
 
 RESULTS = Path(__file__).parent / "results" / "household_knowledge.json"
-TASK_TYPES = ["pick_and_place_simple", "look_at_obj_in_light"]
+TASK_TYPES = ["pick_and_place_simple"]  # one search per task, as in the household_knowledge preset
+ORACLES = ("searcher", "blind", "hinted")
+
+
+def usual_places() -> dict[str, str]:
+    """Each object type's place type of largest placement prior: what a perfect location skill says."""
+    return {thing: max(places, key=places.get) for thing, places in PRIORS.items()}
+
+
+def make(env, kind: str):
+    if kind != "hinted":
+        return make_oracle(env, kind)
+    oracle = BlindSearcherOracle(env)
+    oracle.hints = usual_places()
+    return oracle
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -43,7 +61,7 @@ def steps_to_win(size: str, priors: float, kind: str, seeds: range, task_types: 
     out: list[int | None] = []
     for seed in seeds:
         result = env.reset(seed)
-        oracle = make_oracle(env, kind)
+        oracle = make(env, kind)
         steps = 0
         while not result.done:
             result = env.step(oracle.act(result))
@@ -76,17 +94,17 @@ def main() -> None:
     rows = []
     print(f"household, eval seeds 0..{args.seeds - 1}, task types {' '.join(args.task_types)}, "
           f"objects {' '.join(args.objects) if args.objects else 'all'}")
-    head = "".join(f"{'@' + str(l) + ' srch/blind':>18}" for l in args.limits)
-    print(f"{'size':<8}{'priors':>7}{head}{'steps srch/blind':>19}")
+    head = "".join(f"{'@' + str(l) + ' srch/blind/hinted':>23}" for l in args.limits)
+    print(f"{'size':<8}{'priors':>7}{head}{'steps srch/blind/hinted':>26}")
     for size in args.sizes:
         for priors in args.priors:
             res = {k: summary(steps_to_win(size, priors, k, seeds, args.task_types, args.objects), args.limits)
-                   for k in ("searcher", "blind")}
+                   for k in ORACLES}
             rows.append({"size": size, "priors": priors, **res})
-            cells = "".join(f"{res['searcher'][f'success@{l}']:>9.3f}/{res['blind'][f'success@{l}']:<8.3f}"
+            cells = "".join(f"{'/'.join(format(res[k][f'success@{l}'], '.3f') for k in ORACLES):>23}"
                             for l in args.limits)
-            ms = [res[k]["mean_steps"] for k in ("searcher", "blind")]
-            print(f"{size:<8}{priors:>7.1f}{cells}{ms[0]:>10.2f}/{ms[1]:<8.2f}")
+            steps = "/".join(f"{res[k]['mean_steps']:.2f}" for k in ORACLES)
+            print(f"{size:<8}{priors:>7.1f}{cells}{steps:>26}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"seeds": args.seeds, "task_types": args.task_types, "objects": args.objects,
                                     "rows": rows}, indent=1))

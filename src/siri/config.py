@@ -107,6 +107,8 @@ class SFTConfig(Section):
 
     kinds: list[str] = Field(default_factory=lambda: ["demo"], description="example builders to use")
     episodes: int = Field(300, ge=1, description="demonstration episodes on train seeds")
+    max_steps: int | None = Field(
+        None, ge=1, description="the demonstrations' step limit (default env.max_steps; longer: each shows its end)")
     oracle: str = Field("searcher", description="oracle kind that demonstrates")
     noise: float = Field(0.1, ge=0.0, le=1.0, description="probability that a step executes a non-oracle action")
     noise_repeat: float = Field(
@@ -130,6 +132,7 @@ class SFTConfig(Section):
     out: str | None = Field(None, description="where the warm-started model goes (default RUN_DIR/model)")
     skill_episodes: int = Field(100, ge=0, description="skill_demo kind: demonstrations under a skills block")
     hint_episodes: int = Field(200, ge=0, description="hint_demo kind: demonstrations following a location hint")
+    hint_steps: int | None = Field(None, ge=1, description="hint_demo kind: first steps kept of each (default all)")
     skill_sources: int = Field(60, ge=1, description="skill_demo kind: demonstrations the skills come from")
     summary_examples: int = Field(60, ge=0, description="summary kind: trajectories -> skills examples")
     summary_sources: int = Field(120, ge=1, description="summary kind: demonstrations the prompts show")

@@ -184,3 +184,16 @@ def test_registered_kinds_join_the_data(tokenizer, monkeypatch):
     assert data.examples[-1].prompt_ids == chat_ids(tokenizer, "say look")
     assert data.examples[-1].response_ids == encode_response(tokenizer, "look")
     assert "echo_test" in sft_data.builder_kinds()
+
+
+def test_demonstrations_take_their_own_step_limit(tokenizer):
+    """`sft.max_steps` longer than the rollout's limit: the demonstration plays to its end (the
+    independent replay at the longer limit); unset, the rollout's limit cuts it off."""
+    seeds = range(4)
+    longest = max(len(replay(cfg_for("env.max_steps=40"), [s])) for s in seeds)
+    short = build_examples(cfg_for("env.max_steps=3", "sft.episodes=4", "sft.noise=0"), tokenizer)
+    whole = build_examples(cfg_for("env.max_steps=3", "sft.max_steps=40", "sft.episodes=4", "sft.noise=0"), tokenizer)
+    assert longest > 3
+    assert max(e.meta["t"] for e in short.examples) == 2
+    assert max(e.meta["t"] for e in whole.examples) == longest - 1
+    assert sum(len(replay(cfg_for("env.max_steps=40"), [s])) for s in seeds) == len(whole.examples)

@@ -83,6 +83,15 @@ def test_hint_demos_search_the_hinted_place_first_and_carry_the_hint(household_t
     assert 0 < wrong < len(by_seed)  # some hints were right, some wrong
 
 
+def test_hint_steps_keeps_the_first_steps_of_each_hinted_demonstration(household_tok):
+    full = get_builder("hint_demo")(_ctx(household_tok, "sft.hint_episodes=6", "sft.noise=0"))
+    cut = get_builder("hint_demo")(_ctx(household_tok, "sft.hint_episodes=6", "sft.noise=0", "sft.hint_steps=2"))
+    assert [e.meta["t"] for e in cut] == [0, 1] * 6
+    first_two = [e for e in full if e.meta["t"] < 2]
+    assert [(e.prompt_ids, e.response_ids) for e in cut] == [(e.prompt_ids, e.response_ids) for e in first_two]
+    assert len(full) > len(cut)
+
+
 def test_hint_demo_needs_an_environment_with_hints(household_tok):
     from siri.utils.errors import UserError
 

@@ -49,8 +49,11 @@ class DemoStep:
 
 
 def make_demo_env(cfg: Config) -> Env:
-    """The configured environment on its train split (the rollout's own arguments)."""
-    return make_env(cfg.env.name, split="train", max_steps=cfg.env.max_steps, **cfg.env.options)
+    """The configured environment on its train split, with the demonstrations' step limit (`sft.max_steps`:
+    a limit longer than the rollout's lets every demonstration reach the task's last steps, which a
+    tight limit cuts off in most blind searches) and otherwise the rollout's own arguments."""
+    max_steps = cfg.sft.max_steps or cfg.env.max_steps
+    return make_env(cfg.env.name, split="train", max_steps=max_steps, **cfg.env.options)
 
 
 def check_oracle(env_name: str, kind: str) -> None:

@@ -7,7 +7,8 @@
   `hinted_demo` draws a location skill at random (not by the placement priors; often wrong) and an
   oracle that searches the hinted place first, then goes on searching; the prompt carries the hint.
   The policy learns that a skill changes what to do, which `skill_demo` cannot teach where the oracle
-  would act the same without the skill.
+  would act the same without the skill. Only the first steps of a demonstration depend on its hint;
+  `sft.hint_steps` keeps only those, so many hinted episodes cost few examples.
 - `summary`: summarize trajectories into skills. The mining prompt over k successful demonstrations of
   one task type, answered with `When <condition>: <strategy>` lines and the end-of-turn token.
 
@@ -111,7 +112,7 @@ def build_hint_demo_examples(ctx: BuildContext) -> list[SFTExample]:
         ep = play_demo(env, follow, seed, sft.noise, rng, sft.noise_repeat)
         won += int(ep.won)
         skill, followed = hints[-1]
-        examples += skilled_examples(ctx, ep.steps, skill, "hint_demo",
+        examples += skilled_examples(ctx, ep.steps[: sft.hint_steps], skill, "hint_demo",
                                      {"seed": seed, "skill": skill, "follows": followed})
     ctx.stats["hint_demo/oracle_success"] = won / max(sft.hint_episodes, 1)
     return examples

@@ -7,10 +7,16 @@
   the priors make likely (`catalog.PRIORS`), opens closed ones, remembers what it saw (`Memory`), and
   then proceeds as the planner does. With `noise > 0` it takes a random admissible action at that
   rate (imperfect demonstrations for SFT).
-- `BlindSearcherOracle` searches the same way but without the priors: it visits the receptacles it has
-  not seen into in a random order drawn per episode (seeded by the episode's first observation, so
-  replaying an episode replays its order). It is competent and knows nothing of where things usually
-  are: the warm start of docs/environments.md "Knowledge that pays".
+- `BlindSearcherOracle` searches the same way but without the priors: it scans the receptacles it has
+  not seen into in the order of the admissible list (alphabetical), cyclically, from a place drawn at
+  random per episode (seeded by the episode's first observation, so a replay replays it) or from the
+  first place of the type a location hint names. A policy can learn that scan from its current
+  observation alone (go to the next receptacle after the one it is at), which it could not learn of a
+  whole order drawn at random per episode with a two-step history (measured: 13% success against that
+  oracle's 75%). The random start keeps its successes unbiased: within any step limit, an object is
+  found as often in one place as in another, so the places its successes show are where objects
+  usually are. It is competent and knows nothing of where things usually are: the warm start of
+  docs/environments.md "Knowledge that pays".
 
 Both re-decide from the current state at every step, so they recover from any detour.
 """
@@ -107,8 +113,6 @@ def _drop_anywhere(
 class SearcherOracle:
     """Plays from the observation texts only; see the module docstring."""
 
-    use_priors = True
-
     def __init__(self, env, noise: float = 0.0, seed: int = 0):
         if not 0.0 <= noise <= 1.0:
             raise ValueError(f"noise must be in [0, 1], got {noise}")
@@ -116,15 +120,14 @@ class SearcherOracle:
         self.rng = random.Random(seed)
         self.memory = Memory()
         self.goal: tuple[str, str | None] | None = None
-        self.order: dict[str, float] = {}  # blind search: each receptacle's random rank in this episode
-        self.order_rng = random.Random(0)
+        self.episode_draw = 0  # a number drawn per episode from its first observation (replays replay it)
         self.hints: dict[str, str] = {}  # thing kind -> place kind searched first (hint-following demos)
 
     def act(self, last: StepResult) -> str:
         if last.observation.startswith("-= Welcome") or self.goal is None:
             self.memory = Memory()
             self.goal = parse_task(last.task_type, last.task)
-            self.order, self.order_rng = {}, random.Random(zlib.crc32(last.observation.encode("utf-8")))
+            self.episode_draw = zlib.crc32(last.observation.encode("utf-8"))
         self.memory.update(last.observation)
         choices = [a for a in last.admissible_actions if a != "help"]
         if self.noise and self.rng.random() < self.noise:
@@ -181,20 +184,24 @@ class SearcherOracle:
         if not left:
             return "look"  # nothing left to search: the object is nowhere we could see
 
-        def score(r: str) -> float:
-            if any(self.hints.get(k) == kind(r) for k in kinds):
-                return math.inf  # a hint's place is searched first, right or wrong
-            if not self.use_priors:
-                return self.order.setdefault(r, self.order_rng.random())
-            host = 2 if any(k in LAMPS for k in kinds) and kind(r) in LAMP_HOSTS else 0
-            return max([prior(k, kind(r)) for k in kinds] + [host])
-
-        ranked = sorted(left, key=lambda r: (r != mem.at, -score(r)))
+        ranked = sorted(left, key=lambda r: (r != mem.at, -self._score(r, kinds)))
         best = ranked[0]
         return _at(mem.at, best, True, f"open {best}")
 
+    def _score(self, recep: str, kinds: list[str]) -> float:
+        """How promising `recep` is for finding one of `kinds`: a hinted place first, then by the priors."""
+        if any(self.hints.get(k) == kind(recep) for k in kinds):
+            return math.inf  # a hint's place is searched first, right or wrong
+        host = 2 if any(k in LAMPS for k in kinds) and kind(recep) in LAMP_HOSTS else 0
+        return max([prior(k, kind(recep)) for k in kinds] + [host])
+
 
 class BlindSearcherOracle(SearcherOracle):
-    """The searcher without the placement priors (see the module docstring)."""
+    """The searcher without the placement priors: a cyclic scan in admissible order from a random start
+    (see the module docstring)."""
 
-    use_priors = False
+    def _score(self, recep: str, kinds: list[str]) -> float:
+        order = sorted(self.memory.receptacles)
+        hinted = [i for i, r in enumerate(order) if any(self.hints.get(k) == kind(r) for k in kinds)]
+        start = hinted[0] if hinted else self.episode_draw % len(order)
+        return -((order.index(recep) - start) % len(order))
