@@ -1,0 +1,105 @@
+"""Does a warm start act on a location hint? (docs/environments.md "Knowledge that pays", status table)
+
+Why: SIRI's premise needs a policy that changes what it does when a skill in its prompt says where
+an object is. Before mined skills enter the picture, this asks the simplest form of the question: on
+the same eval seeds, the plain prompt against a one-fact hint naming the place type where the task's
+object really is in that episode ("right"), and one naming another place type that could hold it
+("wrong"). A policy that reads hints wins more with right hints and less with wrong ones; "follows"
+is the share of right-hint episodes whose first `go to` goes to the hinted place type. With
+`--bank`, a fourth arm ("mined") gives each episode only the fact a mined location skill holds about
+its task's object (the plain prompt where it holds none): a mined skill cut down to the task at hand.
+
+    .venv/bin/python benchmarks/hint_reading.py --model runs/household_knowledge/model [--episodes 200]
+        [--bank runs/extractive_bank]      (a skills.jsonl directory: benchmarks/extractive_skill_bank.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from siri.config import load_config
+from siri.envs.household.catalog import can_contain
+from siri.envs.household.layout import generate
+from siri.envs.household.memory import kind
+from siri.envs.household.text import TEXT
+from siri.policy.loading import load_policy
+from siri.rollout.engine import RolloutEngine, Variant
+from siri.stats import wilson_interval
+from siri.train.loop import train_settings
+
+
+def hint(options: dict, seed: int, right: bool) -> str:
+    """A one-fact location skill about the task object of eval seed `seed`: its true place type, or
+    (drawn by the seed) another place type in the room that can hold it and is not the target."""
+    scene = generate(seed, "eval", options["size"], options["task_types"], options["priors"], options["objects"])
+    thing = scene.task.obj_type
+    true = kind(next(o.location for o in scene.objects if o.otype == thing and o.location))
+    place = true
+    if not right:
+        others = sorted({r.rtype for r in scene.receptacles
+                         if can_contain(r.rtype, thing) and r.rtype not in (true, scene.task.recep_type)})
+        place = random.Random(seed).choice(others) if others else true
+    return TEXT.location_skill([(thing, place)])
+
+
+def mined_fact(options: dict, seed: int, facts: dict[str, str]) -> str | None:
+    """The one fact `facts` (object -> place, from a mined location skill) holds about seed's task object."""
+    thing = generate(seed, "eval", options["size"], options["task_types"], options["priors"],
+                     options["objects"]).task.obj_type
+    return TEXT.location_skill([(thing, facts[thing])]) if thing in facts else None
+
+
+def bank_facts(bank: Path) -> dict[str, str]:
+    """object -> place of the first location skill ("When looking for an object: a in b, ...") in a bank."""
+    for line in (bank / "skills.jsonl").read_text().splitlines():
+        text = json.loads(line)["text"]
+        if text.startswith("When looking for an object:"):
+            return dict(re.findall(r"(\w+) in (\w+)", text.split(":", 1)[1]))
+    raise SystemExit(f"no location skill in {bank / 'skills.jsonl'}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="a warm-started model directory")
+    p.add_argument("--config", default="household_knowledge")
+    p.add_argument("--episodes", type=int, default=200, help="eval seeds 0..N-1")
+    p.add_argument("--temperature", type=float, default=0.4)
+    p.add_argument("--bank", type=Path, default=None, help="a skill bank with a mined location skill")
+    args = p.parse_args()
+    cfg = load_config(args.config, [f"model.path={args.model}"])
+    model, tok = load_policy(cfg.model.path, "cpu")
+    engine = RolloutEngine(model, tok, replace(train_settings(cfg), split="eval", temperature=args.temperature))
+    seeds = list(range(args.episodes))
+    hints = {name: [hint(cfg.env.options, s, name == "right") for s in seeds] for name in ("right", "wrong")}
+    if args.bank:
+        facts = bank_facts(args.bank)
+        hints["mined"] = [mined_fact(cfg.env.options, s, facts) for s in seeds]
+        print(f"mined facts: {facts}; they concern {sum(h is not None for h in hints['mined'])} episodes")
+    for name in ("plain", *hints):
+        def variant(g: int, i: int, t: int, name: str = name) -> Variant:
+            skill = None if name == "plain" else hints[name][g]
+            return Variant(skills=(skill,)) if skill else Variant()
+
+        batch = engine.run(seeds, 1, variant_fn=variant, rng=torch.Generator().manual_seed(0))
+        won = sum(t.won for t in batch.trajectories)
+        lo, hi = wilson_interval(won, len(seeds))
+        line = f"{name:<6} success {won / len(seeds):.3f} [{lo:.3f}, {hi:.3f}]"
+        if name == "right":
+            follows = 0
+            for traj in batch.trajectories:
+                place = hints["right"][traj.seed].rsplit(" in ", 1)[1].rstrip(".")
+                first_go = next((a for _, a in traj.steps if a.startswith("go to ")), "")
+                follows += kind(first_go.removeprefix("go to ")) == place
+            line += f"  follows {follows / len(seeds):.1%}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
