@@ -8,6 +8,7 @@ object really is in that episode ("right"), and one naming another place type th
 is the share of right-hint episodes whose first `go to` goes to the hinted place type. With
 `--bank`, a fourth arm ("mined") gives each episode only the fact a mined location skill holds about
 its task's object (the plain prompt where it holds none): a mined skill cut down to the task at hand.
+Then a table per task object: success per arm, and how often the mined fact is the right one.
 
     .venv/bin/python benchmarks/hint_reading.py --model runs/household_knowledge/model [--episodes 200]
         [--bank runs/extractive_bank]      (a skills.jsonl directory: benchmarks/extractive_skill_bank.py)
@@ -65,6 +66,24 @@ def bank_facts(bank: Path) -> dict[str, str]:
     raise SystemExit(f"no location skill in {bank / 'skills.jsonl'}")
 
 
+def place_of(skill: str | None) -> str | None:
+    return skill.rsplit(" in ", 1)[1].rstrip(".") if skill else None
+
+
+def per_object(objects: list[str], hints: dict[str, list], won: dict[str, list[bool]]) -> None:
+    """Success per arm and task object; with a mined arm, the share of episodes whose mined fact is right."""
+    names = list(won)
+    print(f"{'object':<12}{'n':>5}" + "".join(f"{n:>8}" for n in names) + ("  mined right" if "mined" in hints else ""))
+    for thing in sorted(set(objects)):
+        idx = [i for i, o in enumerate(objects) if o == thing]
+        row = f"{thing:<12}{len(idx):>5}" + "".join(f"{sum(won[n][i] for i in idx) / len(idx):>8.2f}" for n in names)
+        if "mined" in hints:
+            mined = [i for i in idx if hints["mined"][i]]
+            right = sum(place_of(hints["mined"][i]) == place_of(hints["right"][i]) for i in mined)
+            row += f"  {right / len(mined):.2f}" if mined else "  (no fact)"
+        print(row)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="a warm-started model directory")
@@ -82,23 +101,27 @@ def main() -> None:
         facts = bank_facts(args.bank)
         hints["mined"] = [mined_fact(cfg.env.options, s, facts) for s in seeds]
         print(f"mined facts: {facts}; they concern {sum(h is not None for h in hints['mined'])} episodes")
+    won: dict[str, list[bool]] = {}
     for name in ("plain", *hints):
         def variant(g: int, i: int, t: int, name: str = name) -> Variant:
             skill = None if name == "plain" else hints[name][g]
             return Variant(skills=(skill,)) if skill else Variant()
 
         batch = engine.run(seeds, 1, variant_fn=variant, rng=torch.Generator().manual_seed(0))
-        won = sum(t.won for t in batch.trajectories)
-        lo, hi = wilson_interval(won, len(seeds))
-        line = f"{name:<6} success {won / len(seeds):.3f} [{lo:.3f}, {hi:.3f}]"
+        won[name] = [t.won for t in sorted(batch.trajectories, key=lambda t: t.seed)]
+        lo, hi = wilson_interval(sum(won[name]), len(seeds))
+        line = f"{name:<6} success {sum(won[name]) / len(seeds):.3f} [{lo:.3f}, {hi:.3f}]"
         if name == "right":
             follows = 0
             for traj in batch.trajectories:
-                place = hints["right"][traj.seed].rsplit(" in ", 1)[1].rstrip(".")
                 first_go = next((a for _, a in traj.steps if a.startswith("go to ")), "")
-                follows += kind(first_go.removeprefix("go to ")) == place
+                follows += kind(first_go.removeprefix("go to ")) == place_of(hints["right"][traj.seed])
             line += f"  follows {follows / len(seeds):.1%}"
         print(line)
+    options = cfg.env.options
+    objects = [generate(s, "eval", options["size"], options["task_types"], options["priors"],
+                        options["objects"]).task.obj_type for s in seeds]
+    per_object(objects, hints, won)
 
 
 if __name__ == "__main__":
