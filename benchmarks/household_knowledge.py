@@ -11,6 +11,10 @@ table (success at each limit with a 95% Wilson interval, mean steps, the searche
 benchmarks/results/household_knowledge.json.
 
     .venv/bin/python benchmarks/household_knowledge.py [--seeds 500 --sizes tiny small alfred --priors 1 2 3]
+
+With `--where`, it prints instead, per task object, the place type that holds one of its instances in
+the most tasks of the first room size and prior strength, and in what share of them: an object whose
+share is high has one usual place in that room, which one fact of a location skill can say.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import argparse
 import json
 import math
 import statistics
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from siri.envs.household.catalog import PRIORS
+from siri.envs.household.layout import generate
+from siri.envs.household.memory import kind
 from siri.envs.household.oracle import BlindSearcherOracle
 from siri.envs.registry import make_env, make_oracle
 
@@ -80,6 +87,22 @@ def summary(steps: list[int | None], limits: list[int]) -> dict:
     return row
 
 
+def where_things_are(size: str, priors: float, seeds: range, task_types: list[str]) -> None:
+    """Per task object: the place type holding one of its instances in most train tasks, and the share."""
+    holders: dict[str, Counter] = defaultdict(Counter)
+    tasks: Counter = Counter()
+    for seed in seeds:
+        scene = generate(seed, "train", size, task_types, priors, None)
+        thing = scene.task.obj_type
+        tasks[thing] += 1
+        holders[thing].update({kind(o.location) for o in scene.objects if o.otype == thing and o.location})
+    rows = sorted(((holders[t].most_common(1)[0][1] / n, t, holders[t].most_common(1)[0][0], n)
+                   for t, n in tasks.items()), reverse=True)
+    print(f"{size} room, priors {priors}, {len(seeds)} train tasks: object, usual place, share of its tasks")
+    for share, thing, place, n in rows:
+        print(f"{thing:<15}{place:<15}{share:.2f} (n={n})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=500)
@@ -89,8 +112,11 @@ def main() -> None:
     parser.add_argument("--task-types", nargs="+", default=TASK_TYPES)
     parser.add_argument("--objects", nargs="+", default=None, help="the only task objects (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--where", action="store_true", help="print where each task object usually is, and stop")
     args = parser.parse_args()
     seeds = range(args.seeds)
+    if args.where:
+        return where_things_are(args.sizes[0], args.priors[0], seeds, args.task_types)
     rows = []
     print(f"household, eval seeds 0..{args.seeds - 1}, task types {' '.join(args.task_types)}, "
           f"objects {' '.join(args.objects) if args.objects else 'all'}")
