@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 
 from siri.config import load_config
+from siri.envs import make_env
 from siri.envs.household.catalog import can_contain
-from siri.envs.household.layout import generate
 from siri.envs.household.memory import kind
 from siri.envs.household.text import TEXT
 from siri.policy.loading import load_policy
@@ -36,10 +36,19 @@ from siri.stats import wilson_interval
 from siri.train.loop import train_settings
 
 
-def hint(options: dict, seed: int, right: bool) -> str:
-    """A one-fact location skill about the task object of eval seed `seed`: its true place type, or
-    (drawn by the seed) another place type in the room that can hold it and is not the target."""
-    scene = generate(seed, "eval", options["size"], options["task_types"], options["priors"], options["objects"])
+def eval_scenes(cfg, seeds: list[int]) -> list:
+    """The scene of each eval seed, as the configured environment lays it out."""
+    env = make_env(cfg.env.name, split="eval", max_steps=cfg.env.max_steps, **cfg.env.options)
+    out = []
+    for seed in seeds:
+        env.reset(seed)
+        out.append(env.scene)  # reset builds a new scene: this one is never stepped
+    return out
+
+
+def hint(scene, seed: int, right: bool) -> str:
+    """A one-fact location skill about the task object of `scene` (eval seed `seed`): its true place
+    type, or (drawn by the seed) another place type in the room that can hold it and is not the target."""
     thing = scene.task.obj_type
     true = kind(next(o.location for o in scene.objects if o.otype == thing and o.location))
     place = true
@@ -50,10 +59,9 @@ def hint(options: dict, seed: int, right: bool) -> str:
     return TEXT.location_skill([(thing, place)])
 
 
-def mined_fact(options: dict, seed: int, facts: dict[str, str]) -> str | None:
-    """The one fact `facts` (object -> place, from a mined location skill) holds about seed's task object."""
-    thing = generate(seed, "eval", options["size"], options["task_types"], options["priors"],
-                     options["objects"]).task.obj_type
+def mined_fact(scene, facts: dict[str, str]) -> str | None:
+    """The one fact `facts` (object -> place, from a mined location skill) holds about the task's object."""
+    thing = scene.task.obj_type
     return TEXT.location_skill([(thing, facts[thing])]) if thing in facts else None
 
 
@@ -96,10 +104,11 @@ def main() -> None:
     model, tok = load_policy(cfg.model.path, "cpu")
     engine = RolloutEngine(model, tok, replace(train_settings(cfg), split="eval", temperature=args.temperature))
     seeds = list(range(args.episodes))
-    hints = {name: [hint(cfg.env.options, s, name == "right") for s in seeds] for name in ("right", "wrong")}
+    scenes = eval_scenes(cfg, seeds)
+    hints = {name: [hint(sc, s, name == "right") for s, sc in zip(seeds, scenes)] for name in ("right", "wrong")}
     if args.bank:
         facts = bank_facts(args.bank)
-        hints["mined"] = [mined_fact(cfg.env.options, s, facts) for s in seeds]
+        hints["mined"] = [mined_fact(sc, facts) for sc in scenes]
         print(f"mined facts: {facts}; they concern {sum(h is not None for h in hints['mined'])} episodes")
     won: dict[str, list[bool]] = {}
     for name in ("plain", *hints):
@@ -118,10 +127,7 @@ def main() -> None:
                 follows += kind(first_go.removeprefix("go to ")) == place_of(hints["right"][traj.seed])
             line += f"  follows {follows / len(seeds):.1%}"
         print(line)
-    options = cfg.env.options
-    objects = [generate(s, "eval", options["size"], options["task_types"], options["priors"],
-                        options["objects"]).task.obj_type for s in seeds]
-    per_object(objects, hints, won)
+    per_object([sc.task.obj_type for sc in scenes], hints, won)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ def hinted_demo(env, rng: random.Random) -> tuple[str, BlindSearcherOracle]:
     thing = scene.task.obj_type
     places = sorted({r.rtype for r in scene.receptacles
                      if r.rtype != scene.task.recep_type and can_contain(r.rtype, thing)})
-    facts = [(thing, rng.choice(places))]
+    place = rng.choice(places)
+    facts = [(thing, place)]
     pool = sorted(set(getattr(env, "objects", None) or PRIORS) - {thing})
     for other in rng.sample(pool, min(OTHERS, len(pool))):
         holders = sorted(r for r in CAN_CONTAIN if can_contain(r, other))
@@ -34,5 +35,5 @@ def hinted_demo(env, rng: random.Random) -> tuple[str, BlindSearcherOracle]:
             facts.append((other, rng.choice(holders)))
     rng.shuffle(facts)
     oracle = BlindSearcherOracle(env)
-    oracle.hints = {thing: facts[[t for t, _ in facts].index(thing)][1]}
+    oracle.hints = {thing: place}
     return TEXT.location_skill(facts), oracle

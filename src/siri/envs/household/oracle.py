@@ -188,9 +188,13 @@ class SearcherOracle:
         best = ranked[0]
         return _at(mem.at, best, True, f"open {best}")
 
+    def _hinted(self, recep: str, kinds: list[str]) -> bool:
+        """A location hint names `recep`'s type for one of `kinds`."""
+        return any(self.hints.get(k) == kind(recep) for k in kinds)
+
     def _score(self, recep: str, kinds: list[str]) -> float:
         """How promising `recep` is for finding one of `kinds`: a hinted place first, then by the priors."""
-        if any(self.hints.get(k) == kind(recep) for k in kinds):
+        if self._hinted(recep, kinds):
             return math.inf  # a hint's place is searched first, right or wrong
         host = 2 if any(k in LAMPS for k in kinds) and kind(recep) in LAMP_HOSTS else 0
         return max([prior(k, kind(recep)) for k in kinds] + [host])
@@ -202,6 +206,6 @@ class BlindSearcherOracle(SearcherOracle):
 
     def _score(self, recep: str, kinds: list[str]) -> float:
         order = sorted(self.memory.receptacles)
-        hinted = [i for i, r in enumerate(order) if any(self.hints.get(k) == kind(r) for k in kinds)]
+        hinted = [i for i, r in enumerate(order) if self._hinted(r, kinds)]
         start = hinted[0] if hinted else self.episode_draw % len(order)
         return -((order.index(recep) - start) % len(order))
