@@ -83,6 +83,18 @@ def test_hint_demos_search_the_hinted_place_first_and_carry_the_hint(household_t
     assert 0 < wrong < len(by_seed)  # some hints were right, some wrong
 
 
+def test_hints_speak_only_of_the_task_object_when_task_types_are_split_by_object(household_tok):
+    """A skill filed under `<type>/<object>` speaks of that object only, so the hints that teach the
+    policy to read skills are one fact, the task's object's (docs/environments.md "Knowledge that pays")."""
+    ctx = _ctx(household_tok, "sft.hint_episodes=12", "sft.noise=0", "env.options.task_type_by_object=true")
+    examples = get_builder("hint_demo")(ctx)
+    hints = {e.meta["seed"]: (e.meta["skill"], e.meta["follows"]) for e in examples}
+    assert len(hints) == 12
+    for hint, follows in hints.values():
+        ((thing, place),) = follows.items()
+        assert hint == f"When looking for an object: {thing} in {place}."
+
+
 def test_hint_steps_keeps_the_first_steps_of_each_hinted_demonstration(household_tok):
     full = get_builder("hint_demo")(_ctx(household_tok, "sft.hint_episodes=6", "sft.noise=0"))
     cut = get_builder("hint_demo")(_ctx(household_tok, "sft.hint_episodes=6", "sft.noise=0", "sft.hint_steps=2"))

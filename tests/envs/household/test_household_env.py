@@ -1,5 +1,6 @@
 """HouseholdEnv against the Env contract (docs/environments.md, "Common contract" and "Agent interface")."""
 
+import dataclasses
 import subprocess
 import sys
 
@@ -109,6 +110,7 @@ def test_bad_options_and_misuse():
         ({"max_steps": 0}, "max_steps"),
         ({"command_version": "0.1"}, "command_version"),
         ({"split": "test"}, "unknown split"),
+        ({"task_type_by_object": "yes"}, "task_type_by_object must be true or false"),
     ]:
         with pytest.raises(EnvError, match=msg):
             HouseholdEnv(**kwargs)
@@ -116,6 +118,30 @@ def test_bad_options_and_misuse():
         HouseholdEnv().step("look")
     with pytest.raises(EnvError, match="seed"):
         HouseholdEnv().reset(-1)
+
+
+def test_task_type_by_object_names_the_object_and_changes_nothing_else():
+    """The same episodes, filed per object: only the reported task type differs, and the oracles
+    (which read the task type to parse the task) still solve them."""
+    from siri.envs.household.oracle import BlindSearcherOracle, SearcherOracle
+
+    plain = HouseholdEnv(task_types=["pick_and_place_simple", "pick_heat_then_place_in_recep"])
+    split = HouseholdEnv(task_types=["pick_and_place_simple", "pick_heat_then_place_in_recep"],
+                         task_type_by_object=True)
+    kinds = set()
+    for seed in range(30):
+        a, b = plain.reset(seed), split.reset(seed)
+        assert b.task_type == f"{a.task_type}/{split.scene.task.obj_type}"
+        assert dataclasses.replace(b, task_type=a.task_type) == a
+        kinds.add(b.task_type)
+        for oracle in (SearcherOracle(None), BlindSearcherOracle(None)):
+            last = split.reset(seed)
+            while not last.done:
+                last = split.step(oracle.act(last))
+            assert last.won, (seed, type(oracle).__name__)
+    assert len(kinds) > 2
+    options = make_env("household", size="tiny", task_type_by_object=True)
+    assert options.reset(0).task_type.count("/") == 1
 
 
 def test_importing_the_household_env_imports_no_ml_library():

@@ -10,6 +10,9 @@
   (`base.after_done`, as every environment does).
 - `admissible_actions` includes `help`, as the real engine's list does; the agent text hides it.
 - info: steps taken, room type, user seed, split, size.
+- `task_type_by_object`: the reported task type names the task's object too
+  (`pick_and_place_simple/egg`), so what is filed by task type (skills, per-type metrics) is filed per
+  object (docs/environments.md "Knowledge that pays").
 """
 
 from __future__ import annotations
@@ -45,9 +48,12 @@ class HouseholdOptions:
     command_version: str = "0.4"
     priors: float = 1.0  # strength of the placement priors (layout.placement_weights)
     objects: Sequence[str] | None = None  # the only object types tasks may be about (None: all)
+    task_type_by_object: bool = False  # report `<task type>/<object type>` as the task type
 
     def __post_init__(self) -> None:
         check_options(self.size, self.task_types, self.priors, self.objects)
+        if not isinstance(self.task_type_by_object, bool):
+            raise EnvError(f"household task_type_by_object must be true or false, got {self.task_type_by_object!r}")
         if self.command_version not in engine.COMMAND_VERSIONS:
             allowed = ", ".join(engine.COMMAND_VERSIONS)
             raise EnvError(f"unknown household command_version {self.command_version!r}; allowed: {allowed}")
@@ -67,9 +73,11 @@ class HouseholdEnv:
         command_version: str = "0.4",
         priors: float = 1.0,
         objects: Sequence[str] | None = None,
+        task_type_by_object: bool = False,
     ):
         self.split = check_split(split)
-        HouseholdOptions(size, task_types, command_version, priors, objects)
+        HouseholdOptions(size, task_types, command_version, priors, objects, task_type_by_object)
+        self.task_type_by_object = task_type_by_object
         self.task_types = check_options(size, task_types, priors, objects)
         self.size = size
         self.priors = priors
@@ -119,7 +127,7 @@ class HouseholdEnv:
             admissible_actions=tuple(self._admissible),
             anchor=observation,
             task=self.task,
-            task_type=self.scene.task.task_type,
+            task_type=reported_task_type(self.scene.task.task_type, self.scene.task.obj_type, self.task_type_by_object),
             task_score=None,
             info={
                 "steps": self.steps,
@@ -129,6 +137,11 @@ class HouseholdEnv:
                 "size": self.size,
             },
         )
+
+
+def reported_task_type(task_type: str, obj_type: str, by_object: bool) -> str:
+    """The task type a StepResult reports: `task_type`, or `<task_type>/<obj_type>` when `by_object`."""
+    return f"{task_type}/{obj_type}" if by_object else task_type
 
 
 def _old_put_alias(command: str) -> str:

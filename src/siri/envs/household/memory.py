@@ -39,9 +39,15 @@ def parse_items(text: str) -> list[str]:
     return _ITEM.findall(text)
 
 
+def base_task_type(task_type: str) -> str:
+    """The task type without the object a `task_type_by_object` env appends (`pick_and_place_simple/egg`
+    -> `pick_and_place_simple`)."""
+    return task_type.split("/", 1)[0]
+
+
 def parse_task(task_type: str, sentence: str) -> tuple[str, str | None]:
     """(object type, target type) from an instruction of `task_type` (target = lamp type for light)."""
-    for template in TEMPLATES.get(task_type, ()):
+    for template in TEMPLATES.get(base_task_type(task_type), ()):
         pattern = re.escape(template)
         for slot in ("obj", "recep", "lamp"):
             pattern = pattern.replace(re.escape("{" + slot + "}"), f"(?P<{slot}>[a-z]+)")

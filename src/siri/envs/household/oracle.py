@@ -31,7 +31,7 @@ from siri.envs.base import StepResult
 from siri.envs.household.catalog import APPLIANCE, LAMP_HOSTS, LAMPS, can_contain, prior
 from siri.envs.household.engine import is_visible
 from siri.envs.household.goals import REQUIRED_STATE, has_state
-from siri.envs.household.memory import Memory, kind, parse_task
+from siri.envs.household.memory import Memory, base_task_type, kind, parse_task
 from siri.envs.household.scene import Scene
 
 _VERB_OF_STATE = {"hot": "heat", "cool": "cool", "clean": "clean"}
@@ -132,7 +132,7 @@ class SearcherOracle:
         choices = [a for a in last.admissible_actions if a != "help"]
         if self.noise and self.rng.random() < self.noise:
             return self.rng.choice(choices)
-        return self._decide(last.task_type, last.admissible_actions)
+        return self._decide(base_task_type(last.task_type), last.admissible_actions)
 
     def _decide(self, task_type: str, admissible: tuple[str, ...]) -> str:
         mem = self.memory
