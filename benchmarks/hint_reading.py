@@ -66,12 +66,18 @@ def mined_fact(scene, facts: dict[str, str]) -> str | None:
 
 
 def bank_facts(bank: Path) -> dict[str, str]:
-    """object -> place of the first location skill ("When looking for an object: a in b, ...") in a bank."""
+    """object -> place, from the location skills ("When looking for an object: a in b, ...") of a bank:
+    one skill of several facts, or one per object when task types are filed per object (the first
+    fact about an object wins)."""
+    facts: dict[str, str] = {}
     for line in (bank / "skills.jsonl").read_text().splitlines():
         text = json.loads(line)["text"]
         if text.startswith("When looking for an object:"):
-            return dict(re.findall(r"(\w+) in (\w+)", text.split(":", 1)[1]))
-    raise SystemExit(f"no location skill in {bank / 'skills.jsonl'}")
+            for thing, place in re.findall(r"(\w+) in (\w+)", text.split(":", 1)[1]):
+                facts.setdefault(thing, place)
+    if not facts:
+        raise SystemExit(f"no location skill in {bank / 'skills.jsonl'}")
+    return facts
 
 
 def place_of(skill: str | None) -> str | None:

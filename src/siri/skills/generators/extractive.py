@@ -16,8 +16,9 @@ SIRI skills, in this order (at most `max_skills`):
    them when there are several; up to 3);
 3. length: the median and largest number of actions of the successes.
 
-The structured (Skill-SD) variant turns the same statistics into success patterns, contrasts the
-failures with the successes for the mistakes, and takes the shortest success as the golden workflow.
+The structured (Skill-SD) variant turns the same statistics into success patterns (the location skill
+first, in the same words, so a policy that reads location skills reads it in a teacher's prompt too),
+contrasts the failures with the successes for the mistakes, and takes the shortest success as the golden workflow.
 """
 
 from __future__ import annotations
@@ -204,7 +205,9 @@ class ExtractiveGenerator:
             return StructuredResult(error="no successful trajectories to take a golden workflow from")
         pattern = best_pattern(successes)
         median, longest = _lengths(successes)
-        patterns = [f"successful attempts follow the pattern {_pattern_text(pattern)}"] if pattern else []
+        patterns = location_skills(successes, env_text(env_name))
+        if pattern:
+            patterns.append(f"successful attempts follow the pattern {_pattern_text(pattern)}")
         shared = shared_actions(successes)
         if shared:
             patterns.append(f"successful attempts used {_join(shared)}")
