@@ -170,3 +170,26 @@ def test_extends_overrides_the_parent_key_by_key(tmp_path):
         load_config(tmp_path / "loop.yaml")
     siri = load_config("household_tiny_siri")
     assert siri.sft == load_config("household_tiny").sft and siri.algo.name == "siri"
+
+
+def test_every_shipped_preset_validates():
+    from siri.config import preset_names
+
+    names = preset_names()
+    assert {"household_knowledge", "household_knowledge_siri", "household_knowledge_skill_sd"} <= set(names)
+    for name in names:
+        load_config(name)
+
+
+def test_knowledge_presets_share_the_setting_and_differ_only_in_the_method():
+    """The comparisons on the knowledge testbed (docs/experiments.md) need one env, budget and eval."""
+    from siri.envs import make_env
+
+    base = load_config("household_knowledge")
+    for name, algo in [("household_knowledge_siri", "siri"), ("household_knowledge_skill_sd", "skill_sd")]:
+        cfg = load_config(name)
+        assert cfg.algo.name == algo
+        assert (cfg.env, cfg.train, cfg.eval, cfg.sampling, cfg.sft) == (base.env, base.train, base.eval, base.sampling, base.sft)
+    env = make_env(base.env.name, split="eval", max_steps=base.env.max_steps, **base.env.options)
+    first = env.reset(0)
+    assert first.task_type.startswith("pick_and_place_simple/") and env.max_steps == 6
