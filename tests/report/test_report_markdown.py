@@ -78,3 +78,41 @@ def test_sft_only_run_has_a_report_without_plots(tmp_path):
     assert "| iterations | 0 (no RL iteration rows in metrics.jsonl) |" in text
     assert "| SFT warm start | 120 steps, final loss 0.432 |" in text
     assert text.count("_Skipped:") == 6
+
+
+def test_at_a_glance_shows_the_milestones_the_premise_the_promoted_skills_and_internalized_tokens(tmp_path):
+    from report_fixtures import eval_result, siri_rows, skill
+
+    rows = siri_rows()
+    for row, tokens in zip(rows, [0, 0, 0, 0, 120, 0]):
+        row["int/tokens"] = float(tokens)
+    evals = {"sft_start.json": eval_result({"all": (500, 0.30, 0.26, 0.34)}),
+             "sft_start_skills.json": eval_result({"all": (500, 0.55, 0.51, 0.59)}),
+             "phase0_end.json": eval_result({"all": (500, 0.35, 0.31, 0.39)}),
+             "final_eval.json": eval_result({"all": (500, 0.42, 0.38, 0.46)})}
+    demoted = skill("s2", "retired", [-1.0], task="heat")
+    demoted["state_changes"] = [{"iteration": 3, "from": "candidate", "to": "active"},
+                                {"iteration": 4, "from": "active", "to": "retired"}]
+    skills = [skill("s1", "active", [2.0, 4.0]), demoted, skill("s3", "candidate", [1.0]),
+              skill("s4", "retired", [-2.0])]
+    run = write_run(tmp_path, "qs", rows, algo="siri", skills=skills, evals=evals)
+    text = write_report(run).read_text()
+    glance = text[text.index("## At a glance"):text.index("## Summary")]
+    assert "| SFT start | 0.300 [0.260, 0.340] | 500 |" in glance
+    assert "| end of Phase 0 | 0.350 [0.310, 0.390] | 500 |" in glance
+    assert "| end | 0.420 [0.380, 0.460] | 500 |" in glance
+    assert glance.index("SFT start") < glance.index("end of Phase 0") < glance.index("| end |")
+    assert ("The warm start with the run's promoted skills in its prompt: 0.550 [0.510, 0.590], against "
+            "0.300 [0.260, 0.340] plain (+0.250).") in glance
+    # s1 is active and s2 was promoted before it was retired; the candidate s3 and s4, retired as a
+    # candidate, never were
+    assert "| clean | active | +3.000 | 2 | When x: do y. |" in glance
+    assert "| heat | retired | -1.000 | 1 | When x: do y. |" in glance and "+1.000" not in glance and "-2.000" not in glance
+    assert "Action tokens internalized per iteration: 4: 120." in glance
+
+
+def test_a_run_without_milestones_or_skills_has_no_at_a_glance(tmp_path):
+    from report_fixtures import siri_rows
+
+    text = write_report(write_run(tmp_path, "g", siri_rows())).read_text()
+    assert "## At a glance" not in text

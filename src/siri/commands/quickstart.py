@@ -2,9 +2,10 @@
 
 Stages (each skipped when its output already exists, so an interrupted quickstart picks up where it
 stopped): build the tiny preset offline -> SFT warm start on household oracle demonstrations ->
-evaluate the SFT start -> SIRI Phases 0-2 -> evaluate the plain-prompt policy on held-out seeds ->
-report.md with plots. Settings come from the shipped `household_tiny_siri` preset; overrides apply to the
-SFT and SIRI stages alike.
+evaluate the SFT start -> SIRI Phases 0-2 -> evaluate the plain-prompt policy on held-out seeds, and
+at the milestones (the end of Phase 0; the warm start with the run's promoted skills in its prompt) ->
+report.md with plots. Settings come from the shipped `quickstart` preset (the knowledge testbed,
+docs/experiments.md); overrides apply to the SFT and SIRI stages alike.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-PRESET = "household_tiny_siri"
+PRESET = "quickstart"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from siri.policy.presets import init_model
     from siri.report.markdown import write_report
     from siri.train.loop import Trainer
+    from siri.commands.eval import eval_skills
+    from siri.evaluation.milestones import milestone_evals
     from siri.evaluation.table import print_eval
     from siri.sft.run import run_sft
 
@@ -61,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
         sft_model = run_sft(sft_cfg, overwrite=True)  # its own stage folder: an interrupted SFT starts again
     print(f"warm-started model at {sft_model} ({time.perf_counter() - t:.0f}s)")
 
-    train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri", *common])
+    iterations = load_config(args.config, common).train.iterations  # keep every checkpoint: Phase 0's end is evaluated
+    train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri",
+                                          f"train.keep_checkpoints={max(iterations, 1)}", *common])
     t = _stage("3/4 SIRI: GiGPO warm-up, skill mining and validation, internalization")
     resume = (train_cfg.run_dir / "config.yaml").exists()  # an interrupted stage continues
     trainer = Trainer(train_cfg, resume=resume)
@@ -75,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     t = _stage("4/4 held-out evaluation (plain prompt) and report")
     result = trainer.final_eval()
     print_eval(result)
+    milestone_evals(train_cfg, trainer.run_dir, sft_model, eval_skills(trainer.run_dir), trainer.save_eval)
     report = write_report(trainer.run_dir)
     print(f"\nquickstart done in {(time.perf_counter() - start) / 60:.1f} min")
     print(f"report: {report}")

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from siri.report.aggregate import default_window
 from siri.report.data import EvalFile, RunData, Skill, load_run, number
+from siri.report.headline import headline_lines
 from siri.report.plots import PLOTS
 from siri.utils.atomic import atomic_write_text
 
@@ -167,7 +168,7 @@ def plots_section(run: RunData, drawn: dict[str, Path | None]) -> list[str]:
 
 def build_markdown(run: RunData, drawn: dict[str, Path | None]) -> str:
     """The whole report.md text; `drawn` maps each plot file name to its path, or None if skipped."""
-    parts = [[f"# Run report: {run.name}", ""], summary_section(run), phases_section(run), eval_section(run),
+    parts = [[f"# Run report: {run.name}", ""], headline_lines(run), summary_section(run), phases_section(run), eval_section(run),
              skills_section(run), plots_section(run, drawn)]
     blocks = ["\n".join(part).strip("\n") for part in parts if part]
     return "\n\n".join(blocks) + "\n"

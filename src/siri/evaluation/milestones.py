@@ -1,0 +1,76 @@
+"""Held-out evaluations of a finished SIRI run at its milestones, for the quickstart's report
+(docs/run-directory.md "Report"): the policy at the end of Phase 0 (its checkpoint), and the SFT warm
+start with the run's own promoted skills in its prompt, beside the plain-prompt evaluations the run
+already wrote (`sft_start`, `final_<split>`).
+
+Why after the run and not during it: the trainer is blind to the method and its phases; the phases
+are in metrics.jsonl and the policies in the checkpoints, so a milestone is evaluated from what the
+run left on disk, with the same settings and seeds as every other evaluation of the run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate, skill_variants
+
+PHASE0_END = "phase0_end"
+SFT_WITH_SKILLS = "sft_start_skills"
+
+
+def last_iteration_of(metrics: Path, phase: str) -> int | None:
+    """The last iteration whose metrics row has `phase`, or None when the run has none."""
+    its = [row["iteration"] for row in map(json.loads, metrics.read_text().splitlines())
+           if row.get("phase") == phase and "iteration" in row]
+    return max(its) if its else None
+
+
+def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
+    """The plain-prompt evaluation of the checkpoint of the last Phase-0 iteration; None when the run
+    had no Phase 0 (the no-warm-up ablation)."""
+    from siri.policy.loading import load_policy
+    from siri.utils.errors import UserError
+
+    it = last_iteration_of(run_dir / "metrics.jsonl", "phase0")
+    if it is None:
+        return None
+    model_dir = run_dir / "checkpoints" / f"iter_{it:06d}" / "model"
+    if not (model_dir / "config.json").exists():
+        raise UserError(f"the end of Phase 0 (iteration {it}) has no checkpoint at {model_dir}; "
+                        f"keep it with train.keep_checkpoints >= train.iterations")
+    model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
+    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes, seed=cfg.run.seed)
+
+
+def with_skills_eval(cfg: Any, model_dir: Path, skills: dict[str, str]) -> EvalResult | None:
+    """The evaluation of the model at `model_dir` with each task type's skill of `skills` in its
+    prompt (plain prompt for the others); None when there is no skill."""
+    from siri.policy.loading import load_policy
+
+    if not skills:
+        return None
+    model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
+    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes,
+                    seed=cfg.run.seed, variant_fn=skill_variants(skills))
+
+
+def milestone_evals(cfg: Any, run_dir: Path, sft_model: Path, skills: dict[str, str],
+                    save: Callable[[EvalResult, str], None], echo: Callable[[str], None] = print) -> None:
+    """Write `phase0_end` and `sft_start_skills` into the run's eval/ (each skipped when already there)."""
+    def done(name: str) -> bool:
+        return (run_dir / "eval" / f"{name}.json").exists()
+
+    if not done(PHASE0_END):
+        result = phase0_end_eval(cfg, run_dir)
+        if result is None:
+            echo("no Phase 0 in this run: no end-of-Phase-0 evaluation")
+        else:
+            save(result, PHASE0_END)
+    if not done(SFT_WITH_SKILLS):
+        result = with_skills_eval(cfg, sft_model, skills)
+        if result is None:
+            echo("no promoted skill: no with-skill evaluation of the warm start")
+        else:
+            save(result, SFT_WITH_SKILLS)
