@@ -9,6 +9,7 @@ TINY_BUDGET = [
     "sft.episodes=4", "sft.hint_episodes=4", "sft.summary_examples=4", "sft.skill_sources=8", "sft.epochs=1",
     "train.iterations=3", "train.groups_per_iter=1", "train.group_size=2", "env.max_steps=3", "eval.episodes=2",
     "algo.generator=extractive", "algo.max_warmup_iters=1", "algo.phase1_max_iters=1", "run.progress=false",
+    "train.checkpoint_every=2", "train.keep_checkpoints=1",  # the quickstart keeps every checkpoint anyway
 ]
 
 

@@ -102,7 +102,7 @@ def test_at_a_glance_shows_the_milestones_the_premise_the_promoted_skills_and_in
     assert "| end of Phase 0 | 0.350 [0.310, 0.390] | 500 |" in glance
     assert "| end | 0.420 [0.380, 0.460] | 500 |" in glance
     assert glance.index("SFT start") < glance.index("end of Phase 0") < glance.index("| end |")
-    assert ("The warm start with the run's promoted skills in its prompt: 0.550 [0.510, 0.590], against "
+    assert ("The warm start with each task type's best active skill in its prompt: 0.550 [0.510, 0.590], against "
             "0.300 [0.260, 0.340] plain (+0.250).") in glance
     # s1 is active and s2 was promoted before it was retired; the candidate s3 and s4, retired as a
     # candidate, never were

@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"warm-started model at {sft_model} ({time.perf_counter() - t:.0f}s)")
 
     iterations = load_config(args.config, common).train.iterations  # keep every checkpoint: Phase 0's end is evaluated
-    train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri",
-                                          f"train.keep_checkpoints={max(iterations, 1)}", *common])
+    train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri", *common,
+                                          "train.checkpoint_every=1", f"train.keep_checkpoints={max(iterations, 1)}"])
     t = _stage("3/4 SIRI: GiGPO warm-up, skill mining and validation, internalization")
     resume = (train_cfg.run_dir / "config.yaml").exists()  # an interrupted stage continues
     trainer = Trainer(train_cfg, resume=resume)
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     t = _stage("4/4 held-out evaluation (plain prompt) and report")
     result = trainer.final_eval()
     print_eval(result)
-    milestone_evals(train_cfg, trainer.run_dir, sft_model, eval_skills(trainer.run_dir), trainer.save_eval)
+    milestone_evals(train_cfg, trainer.run_dir, sft_model, lambda: eval_skills(trainer.run_dir), trainer.save_eval)
     report = write_report(trainer.run_dir)
     print(f"\nquickstart done in {(time.perf_counter() - start) / 60:.1f} min")
     print(f"report: {report}")

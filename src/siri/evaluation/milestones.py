@@ -1,6 +1,6 @@
 """Held-out evaluations of a finished SIRI run at its milestones, for the quickstart's report
 (docs/run-directory.md "Report"): the policy at the end of Phase 0 (its checkpoint), and the SFT warm
-start with the run's own promoted skills in its prompt, beside the plain-prompt evaluations the run
+start with each task type's best active skill of the run's bank in its prompt, beside the plain-prompt evaluations the run
 already wrote (`sft_start`, `final_<split>`).
 
 Why after the run and not during it: the trainer is blind to the method and its phases; the phases
@@ -10,20 +10,23 @@ run left on disk, with the same settings and seeds as every other evaluation of 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
 from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate, skill_variants
+from siri.utils.errors import UserError
+from siri.utils.textfiles import read_jsonl
 
 PHASE0_END = "phase0_end"
 SFT_WITH_SKILLS = "sft_start_skills"
 
 
 def last_iteration_of(metrics: Path, phase: str) -> int | None:
-    """The last iteration whose metrics row has `phase`, or None when the run has none."""
-    its = [row["iteration"] for row in map(json.loads, metrics.read_text().splitlines())
-           if row.get("phase") == phase and "iteration" in row]
+    """The last iteration whose metrics row has `phase`, or None when the run has none (or no metrics)."""
+    if not metrics.exists():
+        return None
+    its = [row["iteration"] for _, row in read_jsonl(metrics, "metrics file", skip_bad=True)
+           if isinstance(row, dict) and row.get("phase") == phase and isinstance(row.get("iteration"), int)]
     return max(its) if its else None
 
 
@@ -31,7 +34,6 @@ def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
     """The plain-prompt evaluation of the checkpoint of the last Phase-0 iteration; None when the run
     had no Phase 0 (the no-warm-up ablation)."""
     from siri.policy.loading import load_policy
-    from siri.utils.errors import UserError
 
     it = last_iteration_of(run_dir / "metrics.jsonl", "phase0")
     if it is None:
@@ -39,7 +41,7 @@ def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
     model_dir = run_dir / "checkpoints" / f"iter_{it:06d}" / "model"
     if not (model_dir / "config.json").exists():
         raise UserError(f"the end of Phase 0 (iteration {it}) has no checkpoint at {model_dir}; "
-                        f"keep it with train.keep_checkpoints >= train.iterations")
+                        f"keep it with train.checkpoint_every=1 and train.keep_checkpoints >= train.iterations")
     model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
     return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes, seed=cfg.run.seed)
 
@@ -56,21 +58,27 @@ def with_skills_eval(cfg: Any, model_dir: Path, skills: dict[str, str]) -> EvalR
                     seed=cfg.run.seed, variant_fn=skill_variants(skills))
 
 
-def milestone_evals(cfg: Any, run_dir: Path, sft_model: Path, skills: dict[str, str],
+def milestone_evals(cfg: Any, run_dir: Path, sft_model: Path, skills: Callable[[], dict[str, str]],
                     save: Callable[[EvalResult, str], None], echo: Callable[[str], None] = print) -> None:
-    """Write `phase0_end` and `sft_start_skills` into the run's eval/ (each skipped when already there)."""
+    """Write `phase0_end` and `sft_start_skills` into the run's eval/ (each skipped when already there;
+    a milestone that cannot be evaluated is said, not raised, so the report is still written).
+    `skills` reads the bank's best active skill per task type, only when that evaluation is to do."""
     def done(name: str) -> bool:
         return (run_dir / "eval" / f"{name}.json").exists()
 
     if not done(PHASE0_END):
-        result = phase0_end_eval(cfg, run_dir)
-        if result is None:
-            echo("no Phase 0 in this run: no end-of-Phase-0 evaluation")
+        try:
+            result = phase0_end_eval(cfg, run_dir)
+        except UserError as err:
+            echo(f"no end-of-Phase-0 evaluation: {err}")
         else:
-            save(result, PHASE0_END)
+            if result is None:
+                echo("no Phase 0 in this run: no end-of-Phase-0 evaluation")
+            else:
+                save(result, PHASE0_END)
     if not done(SFT_WITH_SKILLS):
-        result = with_skills_eval(cfg, sft_model, skills)
+        result = with_skills_eval(cfg, sft_model, skills())
         if result is None:
-            echo("no promoted skill: no with-skill evaluation of the warm start")
+            echo("no active skill in the bank: no with-skill evaluation of the warm start")
         else:
             save(result, SFT_WITH_SKILLS)

@@ -14,7 +14,7 @@ from typing import Sequence
 from siri.report.aggregate import Group, default_window, group_runs, moving_average, t_interval
 from siri.report.compare_plots import FINAL_PNG, STABILITY_PNG, draw_group, plot_final, plot_stability
 from siri.report.data import EvalFile, RunData, load_run
-from siri.report.markdown import f3, table, with_ci
+from siri.report.tables import f3, table, with_ci
 from siri.report.style import new_figure, outside_legend, save_png
 from siri.stats import wilson_interval
 from siri.utils.atomic import atomic_write_text

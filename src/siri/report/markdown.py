@@ -13,32 +13,12 @@ from typing import Any, Sequence
 from siri.report.aggregate import default_window
 from siri.report.data import EvalFile, RunData, Skill, load_run, number
 from siri.report.headline import headline_lines
+from siri.report.tables import f3, table, with_ci
 from siri.report.plots import PLOTS
 from siri.utils.atomic import atomic_write_text
 
 PLOT_DIR = "report"
 TOP_SKILLS_TABLE = 10
-
-
-def f3(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def with_ci(value: float | None, low: float | None, high: float | None) -> str:
-    """"0.450 [0.380, 0.520]" (the CI part omitted when unknown)."""
-    if low is None or high is None:
-        return f3(value)
-    return f"{f3(value)} [{low:.3f}, {high:.3f}]"
-
-
-def cell(text: Any) -> str:
-    """Text safe inside a markdown table cell: pipes escaped, line breaks flattened."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
 
 
 def _last(run: RunData, key: str) -> tuple[dict[str, Any], float] | None:
