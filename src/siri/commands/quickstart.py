@@ -3,7 +3,7 @@
 Stages (each skipped when its output already exists, so an interrupted quickstart picks up where it
 stopped): build the tiny preset offline -> SFT warm start on household oracle demonstrations ->
 evaluate the SFT start -> SIRI Phases 0-2 -> evaluate the plain-prompt policy on held-out seeds, and
-at the milestones (the end of Phase 0; the warm start with the run's promoted skills in its prompt) ->
+at the milestones (the end of Phase 0; the warm start with the run's best active skills in its prompt) ->
 report.md with plots. Settings come from the shipped `quickstart` preset (the knowledge testbed,
 docs/experiments.md); overrides apply to the SFT and SIRI stages alike.
 """

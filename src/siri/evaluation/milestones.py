@@ -1,7 +1,7 @@
 """Held-out evaluations of a finished SIRI run at its milestones, for the quickstart's report
 (docs/run-directory.md "Report"): the policy at the end of Phase 0 (its checkpoint), and the SFT warm
-start with each task type's best active skill of the run's bank in its prompt, beside the plain-prompt evaluations the run
-already wrote (`sft_start`, `final_<split>`).
+start with each task type's best active skill of the run's bank in its prompt, beside the plain-prompt
+evaluations the run already wrote (`sft_start`, `final_<split>`).
 
 Why after the run and not during it: the trainer is blind to the method and its phases; the phases
 are in metrics.jsonl and the policies in the checkpoints, so a milestone is evaluated from what the
@@ -43,7 +43,8 @@ def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
         raise UserError(f"the end of Phase 0 (iteration {it}) has no checkpoint at {model_dir}; "
                         f"keep it with train.checkpoint_every=1 and train.keep_checkpoints >= train.iterations")
     model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
-    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes, seed=cfg.run.seed)
+    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes,
+                    seed=cfg.run.seed)
 
 
 def with_skills_eval(cfg: Any, model_dir: Path, skills: dict[str, str]) -> EvalResult | None:

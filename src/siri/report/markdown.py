@@ -148,8 +148,8 @@ def plots_section(run: RunData, drawn: dict[str, Path | None]) -> list[str]:
 
 def build_markdown(run: RunData, drawn: dict[str, Path | None]) -> str:
     """The whole report.md text; `drawn` maps each plot file name to its path, or None if skipped."""
-    parts = [[f"# Run report: {run.name}", ""], headline_lines(run), summary_section(run), phases_section(run), eval_section(run),
-             skills_section(run), plots_section(run, drawn)]
+    parts = [[f"# Run report: {run.name}", ""], headline_lines(run), summary_section(run), phases_section(run),
+             eval_section(run), skills_section(run), plots_section(run, drawn)]
     blocks = ["\n".join(part).strip("\n") for part in parts if part]
     return "\n\n".join(blocks) + "\n"
 

@@ -127,7 +127,8 @@ class HouseholdEnv:
             admissible_actions=tuple(self._admissible),
             anchor=observation,
             task=self.task,
-            task_type=reported_task_type(self.scene.task.task_type, self.scene.task.obj_type, self.task_type_by_object),
+            task_type=reported_task_type(self.scene.task.task_type, self.scene.task.obj_type,
+                                         self.task_type_by_object),
             task_score=None,
             info={
                 "steps": self.steps,

@@ -17,8 +17,9 @@ SIRI skills, in this order (at most `max_skills`):
 3. length: the median and largest number of actions of the successes.
 
 The structured (Skill-SD) variant turns the same statistics into success patterns (the location skill
-first, in the same words, so a policy that reads location skills reads it in a teacher's prompt too),
-contrasts the failures with the successes for the mistakes, and takes the shortest success as the golden workflow.
+first, in the same words, so the teacher's prompt carries the knowledge; whether a policy reads it in
+that block is another matter, docs/experiments.md), contrasts the failures with the successes for the
+mistakes, and takes the shortest success as the golden workflow.
 """
 
 from __future__ import annotations
