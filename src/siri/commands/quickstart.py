@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     out = Path(args.out)
     common = [f"run.out_dir={out}", *args.overrides]
-    load_config(args.config, common)  # validate everything before any work
+    iterations = load_config(args.config, common).train.iterations  # validate everything before any work
 
     base = out / "models" / "tiny"
     t = _stage("1/4 tiny model")
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         sft_model = run_sft(sft_cfg, overwrite=True)  # its own stage folder: an interrupted SFT starts again
     print(f"warm-started model at {sft_model} ({time.perf_counter() - t:.0f}s)")
 
-    iterations = load_config(args.config, common).train.iterations  # keep every checkpoint: Phase 0's end is evaluated
+    # every checkpoint is kept: Phase 0's end is evaluated from its own
     train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri", *common,
                                           "train.checkpoint_every=1", f"train.keep_checkpoints={max(iterations, 1)}"])
     t = _stage("3/4 SIRI: GiGPO warm-up, skill mining and validation, internalization")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate, skill_variants
+from siri.rollout.engine import VariantFn
 from siri.utils.errors import UserError
 from siri.utils.textfiles import read_jsonl
 
@@ -30,11 +31,18 @@ def last_iteration_of(metrics: Path, phase: str) -> int | None:
     return max(its) if its else None
 
 
+def _evaluate(cfg: Any, model_dir: Path, variant_fn: VariantFn | None = None) -> EvalResult:
+    """The model at `model_dir` on the run's held-out evaluation (its settings, episodes and seed)."""
+    from siri.policy.loading import load_policy
+
+    model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
+    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes,
+                    seed=cfg.run.seed, variant_fn=variant_fn)
+
+
 def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
     """The plain-prompt evaluation of the checkpoint of the last Phase-0 iteration; None when the run
     had no Phase 0 (the no-warm-up ablation)."""
-    from siri.policy.loading import load_policy
-
     it = last_iteration_of(run_dir / "metrics.jsonl", "phase0")
     if it is None:
         return None
@@ -42,21 +50,13 @@ def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
     if not (model_dir / "config.json").exists():
         raise UserError(f"the end of Phase 0 (iteration {it}) has no checkpoint at {model_dir}; "
                         f"keep it with train.checkpoint_every=1 and train.keep_checkpoints >= train.iterations")
-    model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
-    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes,
-                    seed=cfg.run.seed)
+    return _evaluate(cfg, model_dir)
 
 
 def with_skills_eval(cfg: Any, model_dir: Path, skills: dict[str, str]) -> EvalResult | None:
     """The evaluation of the model at `model_dir` with each task type's skill of `skills` in its
     prompt (plain prompt for the others); None when there is no skill."""
-    from siri.policy.loading import load_policy
-
-    if not skills:
-        return None
-    model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
-    return evaluate(model, tokenizer, eval_settings(cfg), cfg.eval.episodes, cfg.eval.batch_episodes,
-                    seed=cfg.run.seed, variant_fn=skill_variants(skills))
+    return _evaluate(cfg, model_dir, skill_variants(skills)) if skills else None
 
 
 def milestone_evals(cfg: Any, run_dir: Path, sft_model: Path, skills: Callable[[], dict[str, str]],

@@ -5,8 +5,8 @@ in desk.") about the task's object and up to `OTHERS` other object types (of the
 option, or of the catalog), in a random order (only the task's object when the env reports task types
 by object: a skill filed under one object's task type speaks of that object only), each with a place
 drawn uniformly among the receptacle types that can hold it (for the task's object: among those in the
-room), never by the placement priors; so a policy trained on these demonstrations learns to find its object in a hint and follow
-it, not the priors. Many hints are wrong; the demonstrating oracle (the blind searcher) searches the
+room), never by the placement priors; so a policy trained on these demonstrations learns to find its
+object in a hint and follow it, not the priors. Many hints are wrong; the demonstrating oracle (the blind searcher) searches the
 hinted place first, right or wrong, and then goes on searching.
 """
 
