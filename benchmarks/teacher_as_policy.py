@@ -8,6 +8,8 @@ held-out seeds three ways, as the teachers condition it, and prints held-out suc
 - `plain`: the student's prompt;
 - `library`: a structured skill of the Skill-SD library (`--library`, a skills.jsonl) in the acting
   prompt, one arm drawn uniformly per episode (the teacher averaged over the arms UCB cycles through);
+- `patterns`: the same arms, only their success patterns as one-line skills (`--max-patterns` K:
+  the first K), as the teacher shows them with `algo.teacher_skill_form=patterns`;
 - `plan`: OPSD's privileged information, the oracle's solution plan from the episode's initial state.
 
     .venv/bin/python benchmarks/teacher_as_policy.py --checkpoint runs/models/sokoban_sft/model \
@@ -35,7 +37,9 @@ from siri.evaluation.evaluate import eval_settings, evaluate
 from siri.train.methods.distill.oracle import PlanSource
 
 
-def library_variants(path: str, seed: int):
+def library_variants(path: str, seed: int, form: str = "structured", max_patterns: int | None = None):
+    """One arm per episode, shown as the teacher shows it (`algo.teacher_skill_form`): the structured
+    skill, or its first `max_patterns` success patterns as one-line skills."""
     library = SkillLibrary.load(path)
     rng = np.random.default_rng(seed)
 
@@ -43,7 +47,8 @@ def library_variants(path: str, seed: int):
         arms = library.arms(task_type)
         if not arms:
             return Variant()
-        return Variant(skills=library.structured(arms[int(rng.integers(len(arms)))].id))
+        skill = library.structured(arms[int(rng.integers(len(arms)))].id)
+        return Variant(skills=skill if form == "structured" else skill.success_patterns[:max_patterns])
 
     return variant, len(library)
 
@@ -66,7 +71,9 @@ def main() -> None:
     p.add_argument("--config", default="sokoban_tiny_opsd")
     p.add_argument("--library", help="a Skill-SD skills.jsonl (omit to skip the `library` row)")
     p.add_argument("--episodes", type=int, default=200)
-    p.add_argument("--modes", default="plain,library,plan")
+    p.add_argument("--modes", default="plain,library,plan",
+                   help="plain, library (structured arms), patterns (arms' success patterns as lines), plan")
+    p.add_argument("--max-patterns", type=int, default=None, help="patterns mode: the first K success patterns")
     p.add_argument("--out", default="benchmarks/results/teacher_as_policy.json", help="where the JSON goes")
     args = p.parse_args()
     cfg = load_config(args.config)
@@ -82,11 +89,16 @@ def main() -> None:
                 continue
             fn, n = library_variants(args.library, cfg.run.seed)
             note = f"{n} arms"
+        elif mode == "patterns":
+            if not args.library:
+                continue
+            fn, n = library_variants(args.library, cfg.run.seed, "patterns", args.max_patterns)
+            note = f"{n} arms, success patterns {args.max_patterns or 'all'}"
         elif mode == "plan":
             fn, n = plan_variants(cfg, args.episodes)
             note = f"{n} of {args.episodes} episodes have a plan"
         else:
-            raise SystemExit(f"unknown mode {mode!r}; allowed: plain, library, plan")
+            raise SystemExit(f"unknown mode {mode!r}; allowed: plain, library, patterns, plan")
         res = evaluate(model, tokenizer, settings, args.episodes, batch_episodes=args.episodes,
                        seed=cfg.run.seed, variant_fn=fn)
         row = res.table["all"]

@@ -357,3 +357,21 @@ def test_advantage_alignment_arm_reward_through_prepare(policy):
     adv = [-1 / (math.sqrt(2) + 1e-6), 1 / (math.sqrt(2) + 1e-6)]
     gaps = [np.mean([t + 1.0 for t in direct_logprobs(model, r.prompts["teacher"], r.response_ids)]) for r in batch.rows]
     assert m.skills.library.get(arm).utility == pytest.approx((adv[0] * gaps[0] + adv[1] * gaps[1]) / 2, abs=1e-5)
+
+
+def test_patterns_form_shows_the_teacher_only_the_success_patterns_as_skill_lines(policy):
+    """`algo.teacher_skill_form=patterns`: the teacher prompt holds the arm's success patterns as
+    `- ` lines under the skills header, and none of the other sections."""
+    from siri.rollout.engine import RolloutEngine, RolloutSettings
+
+    model, tok = policy
+    m = make_method(_cfg("algo.name=skill_sd", "algo.teacher_skill_form=patterns"))
+    skill = StructuredSkill(("push the box toward the target", "walk around the walls"), ("pushing into a corner",),
+                            ("up", "left"))
+    arm = m.skills.library.add("sokoban", skill, "extractive")
+    assert m.skills.teacher_view(arm) == skill.success_patterns
+    engine = RolloutEngine(model, tok, RolloutSettings(env_name="sokoban", max_steps=1, max_new_tokens=4))
+    batch = engine.run([3], 1, variant_fn=m.begin_iteration(0, [3]), rng=torch.Generator().manual_seed(0))
+    teacher_text = tok.decode(batch.rows[0].prompts["teacher"])
+    assert "- push the box toward the target\n- walk around the walls" in teacher_text
+    assert "Golden workflow" not in teacher_text and "pushing into a corner" not in teacher_text

@@ -34,6 +34,9 @@ class DistillConfig(GiGPOConfig, GeneratorSettings):
     mine_every: int = Field(2, ge=1, description="iterations between skill-generation rounds")
     mine_k: int = Field(6, ge=1, description="trajectories (successes and failures) per summarization")
     max_items: int = Field(3, ge=1, description="items per skill section")
+    teacher_skill_form: Literal["structured", "patterns"] = Field(
+        "structured", description="(ours) the teacher's prompt shows the arm's three sections, or only its "
+        "success patterns as one-line skills (the form a policy trained on one-line hints reads)")
     max_skills_per_type: int | None = Field(None, ge=1, description="(ours) library bound per task type")
     gen_max_new_tokens: int = Field(160, ge=8)
     selection: Literal["ucb", "greedy"] = "ucb"

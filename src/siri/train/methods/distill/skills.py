@@ -38,6 +38,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from siri.agent import StructuredSkill
 from siri.envs import agent_env_name
 from siri.rollout.engine import Variant
 from siri.rollout.types import RolloutBatch, Trajectory
@@ -106,9 +107,15 @@ class SkillSource:
                 if arm is not None:
                     pending[arm.id] = pending.get(arm.id, 0) + 1
             arm_id = self.group_arm[g]
-            return Variant() if arm_id is None else Variant(views={TEACHER: self.library.structured(arm_id)})
+            return Variant() if arm_id is None else Variant(views={TEACHER: self.teacher_view(arm_id)})
 
         return variant
+
+    def teacher_view(self, arm_id: str) -> StructuredSkill | tuple[str, ...]:
+        """What the teacher's prompt shows of an arm (`algo.teacher_skill_form`, docs/algorithms.md §5):
+        the structured skill, or its success patterns as one-line skills."""
+        skill = self.library.structured(arm_id)
+        return skill if self.s.teacher_skill_form == "structured" else skill.success_patterns
 
     # --- learner side -----------------------------------------------------------------------
     def record_rewards(self, batch: RolloutBatch, adv: np.ndarray, teacher: dict[int, list[float]],
