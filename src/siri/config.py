@@ -178,8 +178,10 @@ class AlgoConfig(Section):
 
 class GeneratorSettings(AlgoConfig):
     """Who writes skills (docs/algorithms.md §4 "Skill generators"), shared by SIRI and Skill-SD: `self`
-    (a frozen snapshot of the policy), `external` (an OpenAI-compatible endpoint; the key is read from
-    the environment variable named here) or `extractive` (deterministic, from action statistics)."""
+    (a frozen snapshot of the policy), `external` (an OpenAI-compatible endpoint through the `openai`
+    client, extra `siri[openai]`; the key is read from the environment variable named here;
+    `external_retries` is the client's `max_retries`) or `extractive` (deterministic, from action
+    statistics)."""
 
     generator: Literal["self", "external", "extractive"] = "self"
     gen_temperature: float = Field(0.7, ge=0.0, le=10.0)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 import pytest
 
 
-
 class FakeServer:
     """An OpenAI-compatible stand-in: `behavior(n, body) -> (status, json or None, headers, delay_s)`.
 
-    Records every request as `{"path", "headers", "body"}`.
+    Records every request as `{"path", "headers", "body", "at"}` (header names lower-cased, since
+    clients differ in case; `at` the `time.monotonic()` of its arrival).
     """
 
     def __init__(self, behavior: Callable[[int, dict], tuple]):
@@ -29,7 +30,8 @@ class FakeServer:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length).decode("utf-8"))
-                fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                fake.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
+                                      "body": body, "at": time.monotonic()})
                 status, obj, headers, delay = fake.behavior(len(fake.requests), body)
                 if delay:
                     threading.Event().wait(delay)

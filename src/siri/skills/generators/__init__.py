@@ -1,8 +1,9 @@
 """Skill generators: one interface for `self`, `external` and `extractive` (docs/algorithms.md §4, §5).
 
 Modules: `base` (the interface, results, the prompted base class), one module per kind (`self`: a
-frozen snapshot of the policy, imports torch; `external`: an OpenAI-compatible endpoint through
-`http_client`; `extractive`: action statistics, no model) and `factory` (building the configured one).
+frozen snapshot of the policy, imports torch; `external`: an OpenAI-compatible endpoint through the
+`openai` client, an optional extra imported on use; `extractive`: action statistics, no model) and
+`factory` (building the configured one).
 The kinds import only `base`, and `factory` imports the kinds, so there is no import cycle.
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from siri.skills.generators.base import SkillGenerator
-from siri.skills.generators.external import ExternalGenerator
+from siri.skills.generators.external import ExternalGenerator, require_openai
 from siri.skills.generators.extractive import ExtractiveGenerator
 from siri.skills.records import GENERATORS
 
@@ -22,7 +22,7 @@ GENERATOR_KINDS = GENERATORS  # the kinds `make_generator` builds are the ones a
 def make_generator(kind: str, *, model: Any = None, tokenizer: Any = None, temperature: float = 0.7,
                    max_new_tokens: int = 96, top_p: float = 1.0, seed: int = 0, base_url: str = "",
                    model_name: str = "", api_key_env: str | None = "OPENAI_API_KEY", timeout: float = 60.0,
-                   retries: int = 2, backoff: float = 1.0) -> SkillGenerator:
+                   retries: int = 2) -> SkillGenerator:
     """The generator `kind` (`self`, `external`, `extractive`) from plain settings (config wiring)."""
     if kind == "extractive":
         return ExtractiveGenerator()
@@ -36,7 +36,7 @@ def make_generator(kind: str, *, model: Any = None, tokenizer: Any = None, tempe
                              top_p=top_p, seed=seed)
     if kind == "external":
         return ExternalGenerator(base_url, model_name, api_key_env=api_key_env, temperature=temperature,
-                                 max_tokens=max_new_tokens, timeout=timeout, retries=retries, backoff=backoff)
+                                 max_tokens=max_new_tokens, timeout=timeout, retries=retries)
     raise ValueError(f"unknown skill generator {kind!r}; allowed: {', '.join(GENERATOR_KINDS)}")
 
 
@@ -60,6 +60,8 @@ class GeneratorHandle:
     """
 
     def __init__(self, settings: Any, seed: int = 0):
+        if settings.generator == "external":
+            require_openai()  # a missing optional package fails at the start of a run, not at its first round
         self.settings = settings
         self.seed = seed
         self.calls = 0
