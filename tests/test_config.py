@@ -41,7 +41,10 @@ def test_apply_overrides_does_not_mutate_input():
 @pytest.mark.parametrize(
     "override, expected",
     [
-        ("run.sed=1", "config error: unknown key 'run.sed'; allowed under 'run': device, name, out_dir, progress, seed, tensorboard, threads"),
+        ("run.sed=1", "config error: unknown key 'run.sed'; allowed under 'run': device, name, out_dir, progress, seed, "
+                      "tensorboard, threads, wandb, wandb_mode, wandb_project"),
+        ("run.wandb_mode=cloud",
+         "config error: run.wandb_mode: Input should be 'online', 'offline' or 'disabled' (got 'cloud')"),
         ("trian.lr=1", "config error: unknown key 'trian'; allowed: algo, env, eval, model, run, sampling, sft, train"),
         ("run.seed=-1", "config error: run.seed: Input should be greater than or equal to 0 (got -1)"),
         ("sampling.top_p=0", "config error: sampling.top_p: Input should be greater than 0 (got 0)"),
@@ -106,7 +109,7 @@ def test_cli_reports_bad_key_in_one_line_without_traceback():
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "siri config: error: config error: unknown key 'run.sed'; allowed under 'run': "
-        "device, name, out_dir, progress, seed, tensorboard, threads"
+        "device, name, out_dir, progress, seed, tensorboard, threads, wandb, wandb_mode, wandb_project"
     ]
 
 

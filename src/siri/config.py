@@ -44,6 +44,11 @@ class RunConfig(Section):
     threads: int = Field(0, ge=0, description="torch CPU threads (0: one per core; 1 per run when runs share the machine)")
     progress: bool = True
     tensorboard: bool = Field(False, description="also log metrics to RUN_DIR/tensorboard (pip install siri[tensorboard])")
+    wandb: bool = Field(False, description="also log metrics to Weights & Biases, files in RUN_DIR/wandb "
+                                           "(pip install siri[wandb])")
+    wandb_project: str = Field("siri", min_length=1, description="the W&B project")
+    wandb_mode: Literal["online", "offline", "disabled"] | None = Field(
+        None, description="W&B mode; null: the WANDB_MODE variable, else online")
 
     @field_validator("name")
     @classmethod

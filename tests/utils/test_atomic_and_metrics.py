@@ -7,6 +7,7 @@ import pytest
 
 from siri.utils.atomic import atomic_dir, atomic_write_json, atomic_write_text
 from siri.utils.metrics import MetricsWriter, read_metrics
+from siri.utils.trackers import TensorBoardTracker
 
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):
@@ -79,7 +80,7 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
 
 def test_tensorboard_logging_when_installed(tmp_path):
     pytest.importorskip("tensorboard", reason="optional extra: pip install 'siri[tensorboard]'")
-    w = MetricsWriter(tmp_path / "m.jsonl", tmp_path / "tb")
+    w = MetricsWriter(tmp_path / "m.jsonl", [TensorBoardTracker(tmp_path / "tb", {"run": {"name": "x"}})])
     w.write({"iteration": 0, "loss": 1.0})
     w.close()
     assert any((tmp_path / "tb").iterdir())
@@ -99,4 +100,4 @@ def test_tensorboard_missing_is_a_clear_error(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_tb)
     with pytest.raises(UserError, match=r"pip install 'siri\[tensorboard\]'"):
-        MetricsWriter(tmp_path / "m.jsonl", tmp_path / "tb")
+        TensorBoardTracker(tmp_path / "tb", {})

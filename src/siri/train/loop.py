@@ -27,6 +27,7 @@ from siri.train.update import UpdateSettings, policy_update
 from siri.utils.atomic import atomic_write_json
 from siri.utils.failpoints import reach
 from siri.utils.metrics import MetricsWriter, progress
+from siri.utils.trackers import open_trackers, require_packages
 
 TRAIN_SEED_SPACE = 1_000_000
 
@@ -64,6 +65,7 @@ class Trainer:
 
     def __init__(self, cfg: Config, resume: bool = False):
         self.cfg = cfg
+        require_packages(cfg)
         self.run_dir = open_run_dir(cfg, resume)
         seed_everything(cfg.run.seed)
         self.model, self.tokenizer = load_policy(cfg.model.path, cfg.run.device, cfg.model.dtype)
@@ -74,8 +76,7 @@ class Trainer:
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
         self.method = make_method(cfg)
         self.engine = RolloutEngine(self.model, self.tokenizer, train_settings(cfg))
-        self.metrics = MetricsWriter(self.run_dir / "metrics.jsonl",
-                                     self.run_dir / "tensorboard" if cfg.run.tensorboard else None)
+        self.metrics = MetricsWriter(self.run_dir / "metrics.jsonl")  # trackers open in run()
         self.start, self.env_steps_total = 0, 0
         if resume:
             self._resume()
@@ -156,9 +157,19 @@ class Trainer:
                         cfg.eval.batch_episodes, seed=cfg.run.seed)
 
     def run(self, stop_after: int | None = None) -> Path:
-        """Train to `train.iterations` (or stop after `stop_after` more iterations); returns the run dir."""
+        """Train to `train.iterations` (or stop after `stop_after` more iterations); returns the run dir.
+        The trackers (`run.tensorboard`, `run.wandb`) are open for this call only."""
         cfg = self.cfg
         end = cfg.train.iterations if stop_after is None else min(cfg.train.iterations, self.start + stop_after)
+        self.metrics.trackers = open_trackers(cfg, self.run_dir)
+        try:
+            self._train(end)
+        finally:
+            self.metrics.close()
+        return self.run_dir
+
+    def _train(self, end: int) -> None:
+        cfg = self.cfg
         with progress(disable=not cfg.run.progress) as bar:
             task = bar.add_task(f"train {cfg.algo.name}", total=cfg.train.iterations, completed=self.start, status="")
             for it in range(self.start, end):
@@ -173,7 +184,6 @@ class Trainer:
                     save_checkpoint(self.run_dir / "checkpoints", it, self.model, self.tokenizer, self.optimizer,
                                     self.rng, self._state(), cfg.train.keep_checkpoints)
                 bar.update(task, advance=1, status=self._status(row))
-        return self.run_dir
 
     def budget_spent(self) -> bool:
         """`train.max_env_steps` reached: runs of different methods stop at (about) equal environment steps;

@@ -19,7 +19,7 @@ from siri.utils.dotted import dotted
 from siri.utils.errors import UserError
 
 RESUMABLE = (
-    "run.progress", "run.threads", "run.tensorboard",
+    "run.progress", "run.threads", "run.tensorboard", "run.wandb",
     "train.iterations", "train.max_env_steps", "train.eval_every", "train.checkpoint_every",
     "train.keep_checkpoints", "eval.",
 )

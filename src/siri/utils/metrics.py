@@ -1,4 +1,5 @@
-"""Run logging: `metrics.jsonl` (one JSON object per iteration), optional TensorBoard, progress bars."""
+"""Run logging: `metrics.jsonl` (one JSON object per iteration), optional trackers (TensorBoard, W&B:
+`utils/trackers.py`), progress bars."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from rich.progress import (
     BarColumn,
@@ -18,7 +19,7 @@ from rich.progress import (
 )
 
 from siri.utils.atomic import atomic_write_jsonl
-from siri.utils.errors import UserError
+from siri.utils.trackers import Tracker, numeric, row_step
 
 T = TypeVar("T")
 
@@ -43,29 +44,22 @@ class MetricsWriter:
     metrics continue the interrupted one's without duplicates.
     """
 
-    def __init__(self, path: str | os.PathLike[str], tensorboard_dir: str | os.PathLike[str] | None = None):
+    def __init__(self, path: str | os.PathLike[str], trackers: Sequence[Tracker] = ()):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tb = None
-        if tensorboard_dir is not None:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # pragma: no cover - optional extra
-                raise UserError("run.tensorboard needs the tensorboard package: pip install 'siri[tensorboard]'") from None
-            self._tb = SummaryWriter(str(tensorboard_dir))
+        self.trackers: list[Tracker] = list(trackers)
 
     def write(self, row: Mapping[str, Any]) -> None:
+        """Append `row`, then hand its numeric keys to the trackers at step `iteration`."""
         clean = _jsonable(dict(row))
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(clean, sort_keys=True) + "\n")
             f.flush()
             os.fsync(f.fileno())
-        if self._tb is not None:
-            step = int(clean.get("iteration", 0))
-            for key, value in clean.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    self._tb.add_scalar(key, value, step)
-            self._tb.flush()
+        if self.trackers:
+            step, scalars = row_step(clean), numeric(clean)
+            for tracker in self.trackers:
+                tracker.log(scalars, step)
 
     def truncate_after(self, iteration: int) -> tuple[int, int]:
         """Keep only rows whose `iteration` is <= `iteration` (and rows without one); returns
@@ -78,8 +72,10 @@ class MetricsWriter:
         return len(rows) - len(kept), bad
 
     def close(self) -> None:
-        if self._tb is not None:
-            self._tb.close()
+        """Close the trackers (the file needs no closing); writing on afterwards goes to the file only."""
+        trackers, self.trackers = self.trackers, []
+        for tracker in trackers:
+            tracker.close()
 
 
 def read_metrics_counted(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
