@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from siri.config_files import DEFAULT_ALGO, preset_names, read_yaml  # noqa: F401 (preset_names re-exported)
+from siri.config_files import DEFAULT_ALGO, preset_names, read_yaml  # noqa: F401  (`siri.config.preset_names` is public)
 from siri.envs.registry import check_env_options, env_entry
 from siri.train.methods.registry import config_class  # names -> config classes, imported on first use
 from siri.utils.atomic import atomic_write_text
