@@ -23,6 +23,7 @@ streaming, `("finish", index, text, entries, reason)` per choice, then `("done",
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -36,6 +37,11 @@ from siri.policy.serve_requests import ChatRequest, RequestError
 from siri.policy.serve_text import IncrementalText, TokenBytes, final_text, logprob_entry
 
 DEFAULT_MAX_BATCH_SIZE = 64
+log = logging.getLogger("siri.serve")
+
+
+def internal_error(e: Exception) -> RequestError:
+    return RequestError(f"internal error: {type(e).__name__}: {e}", status=500)
 
 
 @dataclass
@@ -184,6 +190,9 @@ class Batcher:
         except RequestError as e:
             job.emit(("error", e))
             return False
+        except Exception as e:  # a tokenizer failure is the server's: report it, keep serving
+            job.emit(("error", internal_error(e)))
+            return False
         return True
 
     def _rows(self, jobs: list[Job]) -> list[Row]:
@@ -215,7 +224,8 @@ class Batcher:
                    seed=req.seed if seeded else None, rng=None if seeded else self.rng,
                    on_step=lambda step: self._on_step(rows, longest, step))
         except Exception as e:  # a server bug or out of memory: fail these jobs, keep serving
-            err = RequestError(f"internal error: {type(e).__name__}: {e}", status=500)
+            log.exception("sampling failed")
+            err = internal_error(e)
             for job in {id(r.job): r.job for r in rows if r.reason is None}.values():
                 job.emit(("error", err))
 
