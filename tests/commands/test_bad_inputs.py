@@ -175,6 +175,7 @@ CASES = [
     ("serve a missing checkpoint", "serve --checkpoint {missing}"),
     ("serve on a port past 65535", "serve --checkpoint {model} --port 70000"),
     ("serve an unknown dtype", "serve --checkpoint {model} --dtype int8"),
+    ("serve batches of 0", "serve --checkpoint {model} --max-batch-size 0"),
     ("sft a binary config", "sft --config {bin_yaml}"),
     ("sft 0 epochs", "sft sft.epochs=0"),
     ("train a seed past 2**32", "train run.seed=4294967296"),

@@ -85,6 +85,10 @@ def test_serve_bad_arguments_are_one_line_errors(tmp_path, capsys):
     assert "no model found" in capsys.readouterr().err
     assert main(["serve", "--checkpoint", str(tmp_path), "--port", "70000"]) == 2
     assert "--port must be in [0, 65535]" in capsys.readouterr().err
+    assert main(["serve", "--checkpoint", str(tmp_path), "--max-batch-size", "0"]) == 2
+    assert "--max-batch-size must be positive, got 0" in capsys.readouterr().err
+    assert main(["serve", "--checkpoint", str(tmp_path), "--api-key", " "]) == 2
+    assert "--api-key must not be empty" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -97,12 +101,14 @@ def test_siri_serve_process_answers_and_stops_on_sigterm(tiny_model_dir):
     import urllib.request
 
     proc = subprocess.Popen([sys.executable, "-m", "siri.cli", "serve", "--checkpoint", str(tiny_model_dir), "--port", "0",
-                             "--device", "cpu", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--device", "cpu", "--quiet", "--served-model-name", "tiny", "--api-key", "sk-1",
+                             "--max-batch-size", "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         base = re.search(r"at (http://127\.0\.0\.1:\d+/v1)", line).group(1)
-        with urllib.request.urlopen(base + "/models", timeout=30) as resp:
-            assert json.loads(resp.read())["data"][0]["id"] == "policy"
+        request = urllib.request.Request(base + "/models", headers={"Authorization": "Bearer sk-1"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            assert json.loads(resp.read())["data"][0]["id"] == "tiny"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0 and "stopped" in out

@@ -92,6 +92,35 @@ def test_cancel_callback_stops_early_and_never_changes_samples(tiny, prompts):
         sample(model, prompts, cancelled=cancel_after(3), **kw)
 
 
+def test_on_step_ends_rows_without_changing_the_others(tiny, prompts):
+    model, tok = tiny
+    kw = dict(max_new_tokens=8, temperature=0.8, tokenizer=tok, eos_token_id=None, stop=(), seed=9)
+    full = sample(model, prompts, **kw)
+    steps = []
+
+    def on_step(step):
+        steps.append(step)
+        for j in range(len(step.rows)):  # each token's log-prob is read from the distribution it was drawn from
+            assert step.logprobs[j, step.tokens[j]].item() == step.token_logprobs[j]
+        return {0: "length"} if len(steps) == 3 else {1: "cancelled"} if len(steps) == 5 else None
+
+    out = sample(model, prompts, on_step=on_step, **kw)
+    assert out[0].ids == full[0].ids[:3] and out[0].finish_reason == "length"
+    assert out[1].ids == full[1].ids[:5] and out[1].finish_reason == "cancelled"
+    assert out.ids[2:] == full.ids[2:] and out.logprobs[2:] == full.logprobs[2:]  # the others' draws are unchanged
+    assert steps[0].rows == list(range(len(prompts))) and 0 not in steps[3].rows and 1 not in steps[5].rows
+    with pytest.raises(ValueError, match="on_step ended row 0 with 'bored'"):
+        sample(model, prompts, on_step=lambda step: {0: "bored"}, **kw)
+
+
+def test_on_step_is_told_which_rows_the_token_ended(tiny, prompts):
+    model, tok = tiny
+    finished = {}
+    out = sample(model, prompts, max_new_tokens=16, tokenizer=tok, eos_token_id=many_eos(tok), seed=2,
+                 on_step=lambda step: finished.update(step.finished))
+    assert finished and finished == {i: "eos" for i, s in enumerate(out) if s.finish_reason == "eos"}
+
+
 def naive_greedy(model, prompt, n):
     ids, lps = list(prompt), []
     with torch.no_grad():

@@ -14,7 +14,7 @@ trainer can recompute from logits alone). Temperature 0 = greedy; its log-probs 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import torch
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
@@ -23,7 +23,7 @@ from siri.policy.forward import accepts_logits_to_keep, left_pad, logprobs_from_
 from siri.policy.kv import PreallocatedCache, cache_argument, cache_from, num_layers
 from siri.policy.prefix import tree_prefill
 
-FINISH_REASONS = ("stop", "eos", "length")
+FINISH_REASONS = ("stop", "eos", "length", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,22 @@ class DecodeOptions:
 
 class SamplingCancelled(Exception):
     """`sample` stopped because its `cancelled` callback said so (e.g. the HTTP client went away)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """What `sample`'s `on_step` callback sees after each decoding step (row j of each field is one
+    response still in the batch): the caller can stream tokens, read the distribution each token was
+    drawn from, and end rows of its own accord (a per-row token limit, a client that left)."""
+
+    rows: list[int]  # the prompt index of each batch row
+    tokens: list[int]  # the token each row sampled at this step
+    token_logprobs: list[float]  # its log-prob, as recorded in Sample.logprobs
+    logprobs: torch.Tensor  # [rows, vocab] float32: log_softmax(logits / T), the distribution drawn from
+    finished: Mapping[int, str]  # prompt index -> finish reason, for rows this token ended (eos, stop)
+
+
+StepCallback = Callable[[Step], "Mapping[int, str] | None"]
 
 
 @dataclass
@@ -235,6 +251,7 @@ def sample(
     seed: int | None = None,
     rng: torch.Generator | None = None,
     cancelled: Callable[[], bool] | None = None,
+    on_step: StepCallback | None = None,
     decode: DecodeOptions = DecodeOptions(),
 ) -> SampleOutput:
     """Sample one response per prompt (lists of token ids), in one left-padded batch with a KV cache.
@@ -250,6 +267,10 @@ def sample(
     `cancelled`, if given, is called before each decoding step; when it returns True the call raises
     SamplingCancelled, so a server stops work nobody will read. It draws no random numbers, so the
     samples of a call it never cancels are the same as without it.
+
+    `on_step`, if given, is called after each step with a `Step`; it returns the rows (prompt index ->
+    a reason in FINISH_REASONS) to end now, or None. Ended rows leave the batch; the others' draws do
+    not change (each row's draws are indexed by its prompt, whoever else is still running).
     """
     _check_args(prompts, max_new_tokens, temperature, top_p)
     stops = StopStrings(stop, tokenizer)
@@ -267,14 +288,15 @@ def sample(
     try:
         with torch.inference_mode():
             _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_token_id,
-                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons, cancelled, decode)
+                    _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons, cancelled, decode,
+                    on_step)
     finally:
         model.train(was_training)
     return SampleOutput([Sample(ids[i], lps[i], reasons[i]) for i in range(n)])
 
 
 def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_id, gen, ids, lps, reasons,
-            cancelled=None, decode: DecodeOptions = DecodeOptions()) -> None:
+            cancelled=None, decode: DecodeOptions = DecodeOptions(), on_step: StepCallback | None = None) -> None:
     """The decoding loop; fills `ids`, `lps`, `reasons` (indexed by prompt) in place."""
     dec = _Decoder(model, prompts, pad_id, max_new_tokens, decode)
     rows = list(range(len(prompts)))  # prompt index of each current batch row
@@ -294,7 +316,11 @@ def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_
         tokens = choose_tokens(lp, top_p, greedy, draw)
         token_lp = lp.gather(-1, tokens[:, None]).squeeze(-1)
         ended = torch.isin(tokens, eos_ids).tolist() if len(eos_ids) else None
-        done = _record(rows, tokens.tolist(), token_lp.tolist(), ended, stops, ids, lps, reasons)
+        token_list, lp_list = tokens.tolist(), token_lp.tolist()
+        done = _record(rows, token_list, lp_list, ended, stops, ids, lps, reasons)
+        if on_step is not None:
+            step_view = Step(rows, token_list, lp_list, lp, {rows[j]: reasons[rows[j]] for j in done})
+            done |= _end_rows(rows, on_step(step_view) or {}, done, reasons)
         if step == max_new_tokens - 1:
             return
         if done:
@@ -306,6 +332,18 @@ def _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_
             tokens = tokens[keep]
             rows = [rows[j] for j in alive]
         dec.step(tokens)
+
+
+def _end_rows(rows: list[int], end: Mapping[int, str], done: set[int], reasons: list[str]) -> set[int]:
+    """The batch rows an `on_step` callback ends (prompt index -> reason); rows already done keep theirs."""
+    ended: set[int] = set()
+    for j, r in enumerate(rows):
+        if r in end and j not in done:
+            if end[r] not in FINISH_REASONS:
+                raise ValueError(f"on_step ended row {r} with {end[r]!r}; use one of {FINISH_REASONS}")
+            reasons[r] = end[r]
+            ended.add(j)
+    return ended
 
 
 def _record(rows, tokens, token_lps, ended, stops, ids, lps, reasons) -> set[int]:

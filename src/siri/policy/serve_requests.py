@@ -1,26 +1,27 @@
-"""What `siri serve` accepts: body framing, JSON limits and the chat-completions request model.
+"""What `siri serve` accepts: the body size cap, JSON limits and the chat-completions request model
+(docs/architecture.md "Serving a policy").
 
 Why a module of its own: every check here runs before the model is touched, and none depends on
-the HTTP library, so a port of the server (e.g. to FastAPI, which takes `ChatCompletionRequest` as
-its body type) keeps the same rules. Limits, all answered with a 4xx and an OpenAI-style JSON error:
+the HTTP library. Limits, all answered with a 4xx and an OpenAI-style JSON error:
 
-- the body needs a `Content-Length` (411 without one, 400 if it is not a non-negative integer) and
-  may hold at most `MAX_BODY_BYTES` (1 MiB by default, `siri serve --max-body-bytes`; 413 above it),
-  decided from the header before a byte of the body is read. Chat requests are a few KB; the cap
-  bounds the memory and the JSON, validation and tokenization cost of one request;
+- a body may hold at most `MAX_BODY_BYTES` (1 MiB by default, `siri serve --max-body-bytes`; 413
+  above it), refused from its `Content-Length` before a byte is read, or while a chunked body is
+  read. Chat requests are a few KB; the cap bounds the memory and the JSON, validation and
+  tokenization cost of one request;
 - JSON nested deeper than `MAX_JSON_DEPTH` is refused (a chat request needs 5 levels);
 - fields take OpenAI's ranges: `temperature` 0..2, `top_p` in (0, 1], `n` 1..16, `max_tokens` (or
   `max_completion_tokens`) >= 1, `seed` a signed 64-bit integer, `stop` a string or up to 4 strings,
-  `messages` a non-empty list of `{role: system|user|assistant, content}` where content is a string
-  or a list of text parts; numbers must be finite (Python's JSON reader accepts `NaN`/`Infinity`).
-  Types are strict: `"1"` is not a number and `true` is not an integer. Unknown fields are ignored,
-  as OpenAI-compatible servers commonly do, so clients that send extra options still work.
+  `logprobs` a boolean and `top_logprobs` 0..20 (only with `logprobs: true`), `stream` a boolean and
+  `stream_options` `{"include_usage": bool}`, `messages` a non-empty list of `{role:
+  system|user|assistant, content}` where content is a string or a list of text parts; numbers must be
+  finite (Python's JSON reader accepts `NaN`/`Infinity`). Types are strict: `"1"` is not a number and
+  `true` is not an integer. Unknown fields are ignored, as OpenAI-compatible servers commonly do, so
+  clients that send extra options still work.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,44 +31,48 @@ ROLES = ("system", "user", "assistant")
 DEFAULT_MAX_TOKENS = 256
 MAX_N = 16
 MAX_STOPS = 4
+MAX_TOP_LOGPROBS = 20
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 INT64 = (-(2**63), 2**63 - 1)
-_LENGTH = re.compile(r"[0-9]+")
+# What each scalar field allows, as error messages state it (OpenAI's ranges; n and stop are ours).
+RANGES = {
+    "temperature": "a number in [0, 2]", "top_p": "a number in (0, 1]", "n": f"an integer in [1, {MAX_N}]",
+    "max_tokens": "an integer >= 1", "max_completion_tokens": "an integer >= 1",
+    "top_logprobs": f"an integer in [0, {MAX_TOP_LOGPROBS}]", "seed": "an integer in [-2**63, 2**63 - 1]",
+    "logprobs": "a boolean", "stream": "a boolean", "model": "a string",
+}
 
 
 class RequestError(Exception):
     """A request the server refuses: an HTTP 4xx (`status`) with an OpenAI-style error naming `param`."""
 
-    def __init__(self, message: str, param: str | None = None, status: int = 400):
+    def __init__(self, message: str, param: str | None = None, status: int = 400, code: str | None = None):
         super().__init__(message)
         self.param = param
         self.status = status
+        self.code = code
 
 
-def error_body(message: str, param: str | None = None, kind: str = "invalid_request_error") -> dict[str, Any]:
+def error_body(message: str, param: str | None = None, kind: str = "invalid_request_error",
+               code: str | None = None) -> dict[str, Any]:
     """OpenAI's error object: clients (the `openai` package included) read `error.message`."""
-    return {"error": {"message": message, "type": kind, "param": param, "code": None}}
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def body_length(content_length: list[str], transfer_encoding: str | None, cap: int) -> int:
-    """The body's size from its `Content-Length` header(s), checked before any of it is read.
+def check_content_length(value: str | None, cap: int) -> None:
+    """Refuse a body whose declared size is over `cap` (413) before any of it is read. The HTTP
+    layer has already refused a malformed header; a missing one (a chunked body) is capped as read."""
+    if value is None:
+        return
+    value = value.strip()
+    # 18 digits at most go through int(): no conversion of a huge digit string
+    if value.isascii() and value.isdigit() and (len(value) > 18 or int(value) > cap):
+        raise body_too_large(value if len(value) <= 24 else value[:21] + "...", cap)
 
-    Chunked bodies are refused (411) rather than read until the client stops: the size must be known
-    up front so that an oversized body costs nothing.
-    """
-    if transfer_encoding:
-        raise RequestError("chunked request bodies are not supported; send a Content-Length header", status=411)
-    values = {v.strip() for v in content_length}
-    if not values:
-        raise RequestError("a Content-Length header is required", status=411)
-    value = values.pop()
-    if values or not _LENGTH.fullmatch(value):
-        raise RequestError("Content-Length must be one non-negative integer")
-    if len(value) > 18 or int(value) > cap:  # 18 digits: no int() of a huge digit string
-        size = value if len(value) <= 24 else value[:21] + "..."
-        raise RequestError(f"the request body is {size} bytes; this server accepts at most {cap}", status=413)
-    return int(value)
+
+def body_too_large(size: str, cap: int) -> RequestError:
+    return RequestError(f"the request body is {size} bytes; this server accepts at most {cap}", status=413)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -113,6 +118,10 @@ class Message(_Strict):
         return self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
 
 
+class StreamOptions(_Strict):
+    include_usage: bool | None = None
+
+
 class ChatCompletionRequest(_Strict):
     """The body of `POST /v1/chat/completions`, with OpenAI's ranges (None: the field's default)."""
 
@@ -126,6 +135,9 @@ class ChatCompletionRequest(_Strict):
     seed: int | None = Field(None, ge=INT64[0], le=INT64[1])
     stop: str | list[str] | None = None
     stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(None, ge=0, le=MAX_TOP_LOGPROBS)
 
 
 @dataclass
@@ -139,6 +151,10 @@ class ChatRequest:
     stop: list[str]
     n: int
     seed: int | None
+    stream: bool = False
+    include_usage: bool = False  # a last streamed chunk carries `usage`
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 def parse_request(body: Any) -> ChatRequest:
@@ -149,8 +165,10 @@ def parse_request(body: Any) -> ChatRequest:
         req = ChatCompletionRequest.model_validate(body)
     except ValidationError as e:
         raise _request_error(e.errors()[0]) from None
-    if req.stream:
-        raise RequestError("streaming is not supported by siri serve", "stream")
+    if req.top_logprobs is not None and not req.logprobs:
+        raise RequestError("top_logprobs needs logprobs: true", "top_logprobs")
+    if req.stream_options is not None and not req.stream:
+        raise RequestError("stream_options needs stream: true", "stream_options")
     stop = [req.stop] if isinstance(req.stop, str) else (req.stop or [])
     if len(stop) > MAX_STOPS:
         raise _stop_error(stop)
@@ -163,6 +181,10 @@ def parse_request(body: Any) -> ChatRequest:
         stop=[s for s in stop if s],
         n=1 if req.n is None else req.n,
         seed=req.seed,
+        stream=bool(req.stream),
+        include_usage=bool(req.stream_options and req.stream_options.include_usage),
+        logprobs=bool(req.logprobs),
+        top_logprobs=req.top_logprobs or 0,
     )
 
 
@@ -179,6 +201,8 @@ def _request_error(err: dict[str, Any]) -> RequestError:
     if param == "messages" and len(loc) >= 3 and loc[2] == "content" and err["type"] != "missing":
         return RequestError(f"messages[{loc[1]}].content must be a string or a list of text parts "
                             "({\"type\": \"text\", \"text\": ...})", param)
+    if param in RANGES and len(loc) == 1 and err["type"] != "missing":
+        return RequestError(f"{param} must be {RANGES[param]}, got {_short(err.get('input'))}", param)
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     got = "" if err["type"] == "missing" else f", got {_short(err.get('input'))}"
     return RequestError(f"{where}: {err['msg']}{got}", param)
