@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from siri.envs.registry import check_env_options, env_entry
 from siri.train.methods.registry import config_class  # names -> config classes, imported on first use
 from siri.utils.atomic import atomic_write_text
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 from siri.utils.textfiles import read_utf8
 
 
@@ -43,7 +43,8 @@ class RunConfig(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = Field(0, ge=0, description="torch CPU threads (0: one per core; 1 per run when runs share the machine)")
     progress: bool = True
-    tensorboard: bool = Field(False, description="also log metrics to RUN_DIR/tensorboard (pip install siri[tensorboard])")
+    tensorboard: bool = Field(
+        False, description=f"also log metrics to RUN_DIR/tensorboard ({install_hint('tensorboard')})")
 
     @field_validator("name")
     @classmethod

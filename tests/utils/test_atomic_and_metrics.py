@@ -2,10 +2,12 @@
 
 import json
 import os
+import re
 
 import pytest
 
 from siri.utils.atomic import atomic_dir, atomic_write_json, atomic_write_text
+from siri.utils.errors import install_hint
 from siri.utils.metrics import MetricsWriter, read_metrics
 
 
@@ -78,7 +80,7 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
 
 
 def test_tensorboard_logging_when_installed(tmp_path):
-    pytest.importorskip("tensorboard", reason="optional extra: pip install 'siri[tensorboard]'")
+    pytest.importorskip("tensorboard", reason=f"optional extra: {install_hint('tensorboard')}")
     w = MetricsWriter(tmp_path / "m.jsonl", tmp_path / "tb")
     w.write({"iteration": 0, "loss": 1.0})
     w.close()
@@ -98,5 +100,5 @@ def test_tensorboard_missing_is_a_clear_error(tmp_path, monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_tb)
-    with pytest.raises(UserError, match=r"pip install 'siri\[tensorboard\]'"):
+    with pytest.raises(UserError, match=re.escape(install_hint("tensorboard"))):
         MetricsWriter(tmp_path / "m.jsonl", tmp_path / "tb")

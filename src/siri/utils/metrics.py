@@ -18,7 +18,7 @@ from rich.progress import (
 )
 
 from siri.utils.atomic import atomic_write_jsonl
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ class MetricsWriter:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:  # pragma: no cover - optional extra
-                raise UserError("run.tensorboard needs the tensorboard package: pip install 'siri[tensorboard]'") from None
+                raise UserError(f"run.tensorboard needs the tensorboard package: {install_hint('tensorboard')}") from None
             self._tb = SummaryWriter(str(tensorboard_dir))
 
     def write(self, row: Mapping[str, Any]) -> None:
