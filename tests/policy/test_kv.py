@@ -3,6 +3,7 @@ built from given tensors, and no deprecated transformers usage in sampling or sc
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import pytest
@@ -31,8 +32,6 @@ def test_cache_argument_follows_the_forward_signature():
 
 def test_the_tiny_model_gets_the_keyword_its_forward_declares(tiny):
     model, _ = tiny
-    import inspect
-
     declared = [n for n in ("cache", "past_key_values") if n in inspect.signature(model.forward).parameters]
     assert len(declared) == 1 and cache_argument(model) == declared[0]
 
@@ -66,7 +65,7 @@ def test_sampling_uses_no_deprecated_transformers_api(tiny, decode, deprecations
     model, tok = tiny
     prompts = [chat_prompt_ids(tok, t) for t in ("look", "look", "go to cabinet 1 " * 4)]
     out = sample(model, prompts, max_new_tokens=4, tokenizer=tok, seed=0, decode=decode)
-    assert [len(ids) for ids in out.ids] and all(1 <= len(ids) <= 4 for ids in out.ids)
+    assert len(out) == 3 and all(1 <= len(ids) <= 4 for ids in out.ids)
 
 
 @pytest.mark.parametrize("share_prefixes", [True, False])
