@@ -44,6 +44,7 @@ from rich.table import Table
 
 from siri.envs.base import Env, StepResult
 from siri.envs.registry import make_env
+from siri.utils.errors import install_hint
 
 RESULTS = Path(__file__).parent / "results" / "env_speed.json"
 WALK_ENVS: list[tuple[str, dict[str, Any]]] = [
@@ -272,7 +273,7 @@ def main() -> None:
     console.print(walk_table(walks))
     real: list[dict[str, Any]] | str = "skipped (--no-real)"
     if not args.no_real and importlib.util.find_spec("alfworld") is None:
-        real = "skipped: alfworld is not installed (pip install 'siri[alfworld]')"
+        real = f"skipped: alfworld is not installed ({install_hint('alfworld')})"
     elif not args.no_real:
         with tempfile.TemporaryDirectory(prefix="siri-env-speed-") as tmp:
             warm_up_real(Path(tmp))

@@ -21,7 +21,7 @@ from siri.config_files import DEFAULT_ALGO, preset_names, read_yaml  # noqa: F40
 from siri.envs.registry import check_env_options, env_entry
 from siri.train.methods.registry import config_class  # names -> config classes, imported on first use
 from siri.utils.atomic import atomic_write_text
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 
 
 # Before the `algo` section held each method's options, SIRI's and Skill-SD's sat in top-level
@@ -42,7 +42,8 @@ class RunConfig(Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = Field(0, ge=0, description="torch CPU threads (0: one per core; 1 per run when runs share the machine)")
     progress: bool = True
-    tensorboard: bool = Field(False, description="also log metrics to RUN_DIR/tensorboard (pip install siri[tensorboard])")
+    tensorboard: bool = Field(
+        False, description=f"also log metrics to RUN_DIR/tensorboard ({install_hint('tensorboard')})")
     wandb: bool = Field(False, description="also log metrics to Weights & Biases, files in RUN_DIR/wandb")
     wandb_project: str = Field("siri", min_length=1, description="the W&B project")
     wandb_mode: Literal["online", "offline", "disabled"] | None = Field(
@@ -182,7 +183,7 @@ class AlgoConfig(Section):
 class GeneratorSettings(AlgoConfig):
     """Who writes skills (docs/algorithms.md §4 "Skill generators"), shared by SIRI and Skill-SD: `self`
     (a frozen snapshot of the policy), `external` (an OpenAI-compatible endpoint through the `openai`
-    client, extra `siri[openai]`; the key is read from the environment variable named here;
+    client, extra `openai`; the key is read from the environment variable named here;
     `external_retries` is the client's `max_retries`) or `extractive` (deterministic, from action
     statistics)."""
 

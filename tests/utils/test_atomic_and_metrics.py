@@ -2,10 +2,12 @@
 
 import json
 import os
+import re
 
 import pytest
 
 from siri.utils.atomic import atomic_dir, atomic_write_json, atomic_write_text
+from siri.utils.errors import install_hint
 from siri.utils.metrics import MetricsWriter, read_metrics
 from siri.utils.trackers import TensorBoardTracker
 
@@ -79,7 +81,7 @@ def test_atomic_files_get_the_usual_permissions(tmp_path):
 
 
 def test_tensorboard_logging_when_installed(tmp_path):
-    pytest.importorskip("tensorboard", reason="optional extra: pip install 'siri[tensorboard]'")
+    pytest.importorskip("tensorboard", reason=f"optional extra: {install_hint('tensorboard')}")
     w = MetricsWriter(tmp_path / "m.jsonl", [TensorBoardTracker(tmp_path / "tb", {"run": {"name": "x"}})])
     w.write({"iteration": 0, "loss": 1.0})
     w.close()

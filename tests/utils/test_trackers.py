@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from siri.config import load_config
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 from siri.utils.metrics import MetricsWriter
 from siri.utils.trackers import WANDB_ID_FILE, numeric, open_trackers, require_packages, row_step
 
@@ -59,7 +59,7 @@ def test_wandb_missing_is_a_clear_error(tmp_path, monkeypatch):
     for check in (require_packages, lambda c: open_trackers(c, c.run_dir)):  # before any work; when opening
         with pytest.raises(UserError) as err:
             check(cfg)
-        assert str(err.value) == "run.wandb needs the wandb package: pip install 'siri[wandb]'"
+        assert str(err.value) == f"run.wandb needs the wandb package: {install_hint('wandb')}"
     require_packages(load_config(None, []))  # nothing turned on: nothing needed
 
 
@@ -67,7 +67,7 @@ def test_tensorboard_missing_is_found_before_any_work(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
     with pytest.raises(UserError) as err:
         require_packages(load_config(None, ["run.tensorboard=true"]))
-    assert str(err.value) == "run.tensorboard needs the tensorboard package: pip install 'siri[tensorboard]'"
+    assert str(err.value) == f"run.tensorboard needs the tensorboard package: {install_hint('tensorboard')}"
 
 
 def wandb_records(path):
@@ -112,7 +112,7 @@ def offline_runs(run_dir):
 
 @pytest.fixture
 def wandb_offline(tmp_path, monkeypatch):
-    pytest.importorskip("wandb", reason="optional extra: pip install 'siri[wandb]'")
+    pytest.importorskip("wandb", reason=f"optional extra: {install_hint('wandb')}")
     for var, sub in [("WANDB_DIR", "env_dir"), ("WANDB_CONFIG_DIR", "config"), ("WANDB_CACHE_DIR", "cache"),
                      ("WANDB_DATA_DIR", "data")]:
         monkeypatch.setenv(var, str(tmp_path / "elsewhere" / sub))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import signal
 
+from siri.utils.errors import install_hint
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -17,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "POST /v1/chat/completions (streaming and logprobs included) and GET /v1/models, OpenAI-style, "
         "sampling concurrent requests in batches. Used by the `external` skill generator and to deploy a "
         "plain-prompt agent. Binds to 127.0.0.1 by default; --api-key adds a Bearer-token check. "
-        "Needs the serve extra: pip install 'siri[serve]'.",
+        f"Needs the serve extra: {install_hint('serve')}.",
     )
     p.add_argument("--checkpoint", required=True,
                    help="a model directory, a checkpoint (iter_*/) or a run directory (its latest checkpoint)")

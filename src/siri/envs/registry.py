@@ -68,7 +68,7 @@ _ENVS: dict[str, EnvEntry] = {
         text="siri.envs.sokoban.text:TEXT",
         options="siri.envs.sokoban.env:SokobanOptions",
     ),
-    # The real ALFWorld engine on the user's game files (optional extra `siri[alfworld]`).
+    # The real ALFWorld engine on the user's game files (optional extra `alfworld` of the `siri-rl` distribution).
     "alfworld": EnvEntry(
         "siri.envs.household.alfworld_adapter:ALFWorldAdapterEnv",
         {

@@ -7,8 +7,12 @@
 - `cache_from(layers)` for shared-prefix scoring (`siri.policy.prefix`): a cache holding given
   (keys, values) tensors per layer, which may carry gradients.
 
-`cache_argument` names the forward keyword that takes a cache: `cache` in recent transformers,
-`past_key_values` before.
+Only `Cache` objects are passed to a model, never tuples of tensors. `cache_argument` names the
+forward keyword that takes one: `cache` in recent transformers (5.24 has it, 5.18 does not),
+`past_key_values` before. Passing `past_key_values` to a model whose forward takes `cache`
+raises transformers' FutureWarning (the old name goes away in 5.40); the tests make that warning an
+error (`tests/policy/test_kv.py`). pyproject.toml states the transformers versions this is tested
+with.
 """
 
 from __future__ import annotations
@@ -72,8 +76,14 @@ class PreallocatedCache(DynamicCache):
 
 
 def cache_from(layers: list[tuple[torch.Tensor, torch.Tensor]]) -> DynamicCache:
-    """A cache holding these (keys, values) per layer; new positions are appended after them."""
-    return DynamicCache(layers)
+    """A cache holding these (keys, values) per layer; new positions are appended after them.
+
+    Filled through `Cache.update`, the interface a model's attention writes through, rather than
+    `DynamicCache`'s constructor argument for per-layer tuples (kept there for distributed replicas)."""
+    cache = DynamicCache()
+    for index, (keys, values) in enumerate(layers):
+        cache.update(keys, values, index)
+    return cache
 
 
 def own_positions(cache: DynamicCache, width: int) -> list[tuple[torch.Tensor, torch.Tensor]]:

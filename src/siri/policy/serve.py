@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any, AsyncIterator
 
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 
 try:
     import uvicorn
@@ -34,7 +34,7 @@ try:
     from fastapi.responses import JSONResponse, Response, StreamingResponse
     from starlette.exceptions import HTTPException
 except ImportError as e:  # pragma: no cover - optional extra
-    raise UserError(f"siri serve needs fastapi and uvicorn ({e.name} is missing): pip install 'siri[serve]'") from None
+    raise UserError(f"siri serve needs fastapi and uvicorn ({e.name} is missing): {install_hint('serve')}") from None
 
 from siri.policy.serve_batch import DEFAULT_MAX_BATCH_SIZE, Batcher, Job
 from siri.policy.serve_requests import (

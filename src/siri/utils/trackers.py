@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol
 import yaml
 
 from siri.utils.atomic import atomic_write_text
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 from siri.utils.textfiles import read_utf8
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def row_step(row: Mapping[str, Any]) -> int:
 
 
 def missing_package(key: str) -> UserError:
-    return UserError(f"run.{key} needs the {key} package: pip install 'siri[{key}]'")
+    return UserError(f"run.{key} needs the {key} package: {install_hint(key)}")
 
 
 def require_packages(cfg: Config) -> None:

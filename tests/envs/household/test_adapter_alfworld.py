@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 
@@ -15,8 +16,9 @@ from siri.envs.household.alfworld_games import find_game_files, our_split
 from siri.envs.household.env import HouseholdEnv
 from siri.envs.household.oracle import PlannerOracle
 from siri.envs.household.pddl_export import scene_to_pddl_problem
+from siri.utils.errors import install_hint
 
-pytest.importorskip("alfworld", reason="the real ALFWorld engine is an optional extra: pip install siri[alfworld]")
+pytest.importorskip("alfworld", reason=f"the real ALFWorld engine is an optional extra: {install_hint('alfworld')}")
 
 from siri.envs.household.alfworld_adapter import ALFWorldAdapterEnv, ALFWorldPlannerOracle, parse_task  # noqa: E402
 from siri.envs.household.pddl_export import write_game_file  # noqa: E402
@@ -204,7 +206,7 @@ def test_missing_extra_gives_install_hint(data_tree, monkeypatch):
     root, _ = data_tree
     monkeypatch.setitem(sys.modules, "alfworld.agents.environment.alfred_tw_env", None)
     env = ALFWorldAdapterEnv(root)
-    with pytest.raises(EnvError, match=r"install siri\[alfworld\]"):
+    with pytest.raises(EnvError, match=re.escape(install_hint("alfworld"))):
         env.reset(0)
 
 

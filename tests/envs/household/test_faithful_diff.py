@@ -14,7 +14,9 @@ import random
 
 import pytest
 
-pytest.importorskip("alfworld", reason="the real ALFWorld engine is an optional extra: pip install siri[alfworld]")
+from siri.utils.errors import install_hint
+
+pytest.importorskip("alfworld", reason=f"the real ALFWorld engine is an optional extra: {install_hint('alfworld')}")
 
 from siri.envs.household.alfworld_diff import diff_walk, random_policy  # noqa: E402
 from siri.envs.household.env import HouseholdEnv  # noqa: E402

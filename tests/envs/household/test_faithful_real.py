@@ -9,7 +9,9 @@ import json
 
 import pytest
 
-pytest.importorskip("alfworld", reason="the real ALFWorld engine is an optional extra: pip install siri[alfworld]")
+from siri.utils.errors import install_hint
+
+pytest.importorskip("alfworld", reason=f"the real ALFWorld engine is an optional extra: {install_hint('alfworld')}")
 
 from siri.envs.household.alfworld_adapter import ALFWorldAdapterEnv  # noqa: E402
 from siri.envs.household.pddl_export import write_game_file  # noqa: E402

@@ -27,10 +27,11 @@ from siri.envs.household.alfworld_games import (
     task_type_of,
 )
 from siri.envs.household.layout import check_task_types
+from siri.utils.errors import install_hint
 
 WIN_REWARD = 10.0
 _TASK = re.compile(r"Your task is to: (.*?)\.?\s*$", re.S)
-MISSING = "the real ALFWorld engine is not installed: install siri[alfworld] (pip install 'siri[alfworld]')"
+MISSING = f"the real ALFWorld engine is not installed: {install_hint('alfworld')}"
 
 
 def _make_textworld_env() -> Any:

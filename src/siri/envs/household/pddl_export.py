@@ -29,6 +29,7 @@ from siri.envs.household.catalog import CLEANABLE, COOLABLE, HEATABLE, TOGGLEABL
 from siri.envs.household.goals import task_sentence
 from siri.envs.household.pddl_goals import goal_pddl
 from siri.envs.household.scene import Scene
+from siri.utils.errors import install_hint
 
 AGENT = "agent1"
 MIDDLE = "loc_bar_0"
@@ -181,7 +182,7 @@ def alfworld_logic() -> tuple[str, str]:
     try:
         import alfworld
     except ImportError as exc:
-        raise EnvError("faithful mode needs the real ALFWorld engine: install siri[alfworld]") from exc
+        raise EnvError(f"faithful mode needs the real ALFWorld engine: {install_hint('alfworld')}") from exc
     data = Path(alfworld.__file__).parent / "data"
     return (data / "alfred.pddl").read_text(), (data / "alfred.twl2").read_text()
 

@@ -5,7 +5,7 @@ and any local server (`siri serve`, vLLM, llama.cpp, ...). Settings: base URL (`
 the NAME of the environment variable holding the API key (the key itself never appears in a config
 or a log), a timeout per request and a retry count.
 
-Why the official `openai` client (an optional extra, `siri[openai]`): it owns the transport, the
+Why the official `openai` client (the optional extra `openai`): it owns the transport, the
 timeouts, and the retries (connection errors, timeouts, HTTP 408/409/429/5xx, with exponential backoff
 and the server's `Retry-After`), which a hand-written client would have to repeat. The key is read at
 call time and sent per request; an unset variable sends no `Authorization` header (local servers need
@@ -21,9 +21,9 @@ import urllib.parse
 from typing import Any
 
 from siri.skills.generators.base import PromptedGenerator
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 
-MISSING = "algo.generator=external needs the openai package: pip install 'siri[openai]'"
+MISSING = f"algo.generator=external needs the openai package: {install_hint('openai')}"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # The client insists on a key at construction; the real one (or none) travels with each request.
 UNUSED_KEY = "unused"
