@@ -3,6 +3,7 @@ the reply it parses, the `openai` client's retries, and failures that skip a min
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 import time
@@ -164,7 +165,8 @@ def test_a_failed_call_skips_the_mining_round_with_one_warning(fake_server):
 
 def test_a_missing_openai_package_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "openai", None)  # `import openai` now raises ImportError
-    hint = r"algo.generator=external needs the openai package: pip install 'siri\[openai\]'"
+    hint = re.escape("algo.generator=external needs the openai package: pip install 'siri-rl[openai]' "
+                     "(in a source checkout: pip install -e '.[openai]')")
     with pytest.raises(UserError, match=hint):
         ExternalGenerator("http://127.0.0.1:8000/v1", "m")
     settings = SimpleNamespace(generator="external")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 WANDB_ID_FILE = "run_id"
 PACKAGES = {"tensorboard": "torch.utils.tensorboard", "wandb": "wandb"}  # run.<key> -> the module it needs
+HINTS = {"tensorboard": install_hint("tensorboard"), "wandb": install_hint("wandb")}  # run.<key> -> its extra
 
 
 class Tracker(Protocol):
@@ -49,7 +50,7 @@ def row_step(row: Mapping[str, Any]) -> int:
 
 
 def missing_package(key: str) -> UserError:
-    return UserError(f"run.{key} needs the {key} package: {install_hint(key)}")
+    return UserError(f"run.{key} needs the {key} package: {HINTS[key]}")
 
 
 def require_packages(cfg: Config) -> None:
