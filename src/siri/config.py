@@ -60,7 +60,11 @@ class RunConfig(Section):
 
 class ModelConfig(Section):
     path: str = Field("runs/models/tiny", description="HF model path or hub id")
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    dtype: Literal["float32", "bfloat16", "float16"] = Field("float32", description="compute and checkpoint dtype")
+    master_weights: bool = Field(True, description="with a 16-bit dtype, train float32 weights and AdamW state (false: "
+                                 "step 16-bit weights in place; half the memory, but small updates round away)")
+    gradient_checkpointing: bool = Field(False, description="recompute activations in the backward pass (less memory, "
+                                         "more compute; the update then scores rows without shared prefixes)")
 
 
 class EnvConfig(Section):

@@ -84,3 +84,44 @@ def test_chat_prompt_ids_without_template(tiny_model_dir):
     tok.chat_template = None
     with pytest.raises(UserError, match="chat template"):
         chat_prompt_ids(tok, "hi")
+
+
+def test_master_weights_load_float32_and_compute_in_the_dtype(tiny_model_dir):
+    from siri.policy.precision import compute_dtype
+
+    model, _ = load_policy(tiny_model_dir, device="cpu", dtype="bfloat16", master_weights=True)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert compute_dtype(model) == torch.bfloat16 and not model.training
+
+
+def test_weights_are_placed_on_the_device_while_loading(monkeypatch):
+    import importlib.util
+
+    from siri.policy.loading import _placement
+
+    assert _placement(torch.device("cpu")) == {}  # where transformers makes tensors anyway
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    assert _placement(torch.device("cuda:0")) == {"device_map": torch.device("cuda:0")}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.warns(UserWarning, match="pip install accelerate"):
+        assert _placement(torch.device("cuda:0")) == {}
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_load_goes_straight_to_the_device(tiny_model_dir, monkeypatch):
+    """No parameter is made on the CPU: every tensor is created on the GPU as it is read."""
+    made_on_cpu = []
+    real = torch.nn.Parameter.__new__
+
+    def spy(cls, data=None, requires_grad=True):
+        if data is not None and data.device.type == "cpu" and data.numel() > 1000:
+            made_on_cpu.append(tuple(data.shape))
+        return real(cls, data, requires_grad)
+
+    monkeypatch.setattr(torch.nn.Parameter, "__new__", spy)
+    model, _ = load_policy(tiny_model_dir, device="cuda", dtype="bfloat16")
+    monkeypatch.undo()
+    assert {p.device.type for p in model.parameters()} == {"cuda"}
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    assert not made_on_cpu, made_on_cpu

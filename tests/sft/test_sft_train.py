@@ -157,3 +157,25 @@ def test_command_errors_are_one_line(tiny_model_dir, tmp_path, capsys):
     assert not (tmp_path / "run").exists()  # failed before any work
     rc = main(["sft", "sft.epochs=0"])
     assert rc == 2 and "sft.epochs" in capsys.readouterr().err
+
+
+def test_bfloat16_sft_trains_float32_weights_and_writes_a_bfloat16_model(tiny_model_dir, tmp_path, monkeypatch):
+    """model.dtype=bfloat16: the weights trained are float32 masters; the warm-started model is written in
+    bfloat16 (docs/architecture.md "Precision")."""
+    import siri.sft.run as sft_run
+
+    trained = []
+
+    def spy(model, *args, **kwargs):
+        trained.append({p.dtype for p in model.parameters()})
+        return train_sft(model, *args, **kwargs)
+
+    monkeypatch.setattr(sft_run, "train_sft", spy)
+    cfg = small_cfg(tiny_model_dir, tmp_path, "model.dtype=bfloat16", "sft.episodes=1", "sft.max_steps=3")
+    out = run_sft(cfg, echo=lambda s: None)
+    assert trained == [{torch.float32}]
+    weights = load_file(out / "model.safetensors")
+    assert {t.dtype for t in weights.values()} == {torch.bfloat16}
+    assert json.loads((out / "config.json").read_text())["dtype"] == "bfloat16"
+    base = load_file(tiny_model_dir / "model.safetensors")
+    assert any(not torch.equal(weights[k], base[k].to(torch.bfloat16)) for k in weights)

@@ -6,14 +6,17 @@ checkpoint and `Qwen/Qwen2.5-7B-Instruct` all go through `load_policy`.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from siri.policy.precision import set_compute_dtype
 from siri.utils.errors import UserError
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -68,19 +71,30 @@ def load_policy(
     path_or_hub_id: str | os.PathLike[str],
     device: str = "auto",
     dtype: str = "float32",
+    *,
+    master_weights: bool = False,
+    gradient_checkpointing: bool = False,
     **model_kwargs: Any,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load (model, tokenizer) from a local directory or a hub id, in eval mode on `device`.
 
-    Float32 is the default: it keeps sampler and scorer log-probs equal to ~1e-6 on CPU.
-    Extra keyword arguments go to `AutoModelForCausalLM.from_pretrained` (e.g. attn_implementation).
+    Float32 is the default: it keeps sampler and scorer log-probs equal to ~1e-6 on CPU. With
+    `master_weights` (a model to train) and a 16-bit `dtype`, the weights are loaded in float32 and
+    the forward passes compute in `dtype` (`siri.policy.precision`); without it the weights are
+    loaded in `dtype`. The weights go straight to `device` (docs/architecture.md "Precision"):
+    on a GPU, transformers places each tensor there as it reads it (with `accelerate` installed),
+    with no full copy in CPU memory. `gradient_checkpointing` recomputes each decoder layer's
+    activations in the backward pass instead of keeping them. Extra keyword arguments go to
+    `AutoModelForCausalLM.from_pretrained` (e.g. attn_implementation).
     """
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype)
     source = _check_source(os.fspath(path_or_hub_id))
+    load_dtype = torch.float32 if master_weights else torch_dtype
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **model_kwargs)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=load_dtype,
+                                                     **_placement(torch_device), **model_kwargs)
     except (OSError, ValueError) as e:  # missing files, offline hub, not a causal LM
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise UserError(f"could not load model {source!r} (not a local directory; hub: {first})") from e
@@ -88,7 +102,40 @@ def load_policy(
     gen = model.generation_config
     if gen is not None and gen.pad_token_id is None:
         gen.pad_token_id = tokenizer.pad_token_id
+    if master_weights:
+        set_compute_dtype(model, torch_dtype)
+    if gradient_checkpointing:
+        enable_gradient_checkpointing(model)
     return model.to(torch_device).eval(), tokenizer
+
+
+def _placement(device: torch.device) -> dict[str, Any]:
+    """`from_pretrained` keywords that load every tensor straight onto `device`. On CPU that is where
+    tensors are made anyway; elsewhere transformers needs `accelerate` for it, and without it the
+    model is read into CPU memory and moved (a warning says so)."""
+    if device.type == "cpu":
+        return {}
+    if importlib.util.find_spec("accelerate") is None:
+        warnings.warn(f"loading the model through CPU memory before moving it to {device}: "
+                      "pip install accelerate to load it straight onto the device", stacklevel=3)
+        return {}
+    return {"device_map": device}
+
+
+def enable_gradient_checkpointing(model: PreTrainedModel) -> None:
+    """Recompute activations in the backward pass (non-reentrant checkpoints, PyTorch's recommended
+    kind). Only a forward with gradients checkpoints; sampling and scoring without gradients run
+    as usual, key/value cache included."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
+def gradient_checkpointing_on(model: torch.nn.Module) -> bool:
+    """Whether any layer of `model` recomputes its activations in the backward pass."""
+    return any(getattr(m, "gradient_checkpointing", False) is True for m in model.modules())
 
 
 def configure_threads(model: PreTrainedModel, threads: int = 0) -> int:

@@ -28,6 +28,8 @@ from transformers import DynamicCache, PreTrainedModel
 
 from siri.policy.forward import accepts_logits_to_keep, entropy_from_logprobs, left_pad, logprobs_from_logits
 from siri.policy.kv import cache_argument, cache_from, own_positions
+from siri.policy.loading import gradient_checkpointing_on
+from siri.policy.precision import autocast
 
 MIN_SAVING = 64  # token-forwards a shared node must save to be worth a forward pass of its own
 CALL_COST = 128  # a forward pass's fixed cost in positions (tiny preset on CPU: ~1.6 ms no-grad, ~4.8 ms with grad)
@@ -188,18 +190,22 @@ def _run(model: PreTrainedModel, tree: PrefixTree, pad_id: int, call_cost: int, 
     receives the logits of each batch's last columns (enough for its longest response, at least 1).
     Returns each depth's keys and values (the last depth's only with `keep_last`)."""
     device = next(model.parameters()).device
+    if torch.is_grad_enabled() and model.training and gradient_checkpointing_on(model):
+        raise ValueError("shared-prefix scoring cannot run with gradients under gradient checkpointing (the "
+                         "checkpointed layers drop the prefix's keys and values); score rows whole instead")
     done: list[_Computed] = []
-    for depth, nodes in enumerate(tree.depths):
-        anc = _ancestors(tree, depth)
-        keep = keep_last or depth < len(tree.depths) - 1
-        parts = []
-        for chunk in length_chunks([len(n.tokens) for n in nodes], call_cost):
-            batch = [nodes[k] for k in chunk]
-            computed = _forward(model, batch, _past(done, [[a[k] for k in chunk] for a in anc], device), pad_id,
-                                keep, on_logits)
-            parts.append((chunk, computed))
-        if keep:
-            done.append(_merge(parts, len(nodes)))
+    with autocast(model):  # one region for every depth: the weights are cast once
+        for depth, nodes in enumerate(tree.depths):
+            anc = _ancestors(tree, depth)
+            keep = keep_last or depth < len(tree.depths) - 1
+            parts = []
+            for chunk in length_chunks([len(n.tokens) for n in nodes], call_cost):
+                batch = [nodes[k] for k in chunk]
+                computed = _forward(model, batch, _past(done, [[a[k] for k in chunk] for a in anc], device), pad_id,
+                                    keep, on_logits)
+                parts.append((chunk, computed))
+            if keep:
+                done.append(_merge(parts, len(nodes)))
     return done
 
 

@@ -22,6 +22,7 @@ from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 from siri.policy.forward import accepts_logits_to_keep, left_pad, logprobs_from_logits, position_ids_from_mask
 from siri.policy.kv import PreallocatedCache, cache_argument, cache_from, num_layers
 from siri.policy.prefix import tree_prefill
+from siri.policy.precision import autocast
 
 FINISH_REASONS = ("stop", "eos", "length", "cancelled")
 
@@ -286,7 +287,7 @@ def sample(
     was_training = model.training
     model.eval()
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(model):  # one region: weights cast once per call
             _decode(model, prompts, max_new_tokens, temperature, top_p, stops, eos, pad_token_id,
                     _make_rng(seed, rng, next(model.parameters()).device), ids, lps, reasons, cancelled, decode,
                     on_step)

@@ -29,6 +29,7 @@ from siri.policy.forward import (
     position_ids_from_mask,
 )
 from siri.policy.prefix import tree_logprobs
+from siri.policy.precision import autocast
 
 
 def response_logprobs(
@@ -58,13 +59,14 @@ def response_logprobs(
         raise ValueError("a response token at position 0 has no context to be scored from; prepend a prompt")
     keep = length - start + 1
     kwargs = {"logits_to_keep": keep} if accepts_logits_to_keep(model) else {}
-    out = model(
-        input_ids=input_ids,
-        attention_mask=attention_mask,
-        position_ids=position_ids_from_mask(attention_mask),
-        use_cache=False,
-        **kwargs,
-    )
+    with autocast(model):
+        out = model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=position_ids_from_mask(attention_mask),
+            use_cache=False,
+            **kwargs,
+        )
     logits = out.logits[:, -keep:-1]  # positions start-1 .. L-2 predict tokens start .. L-1
     lp = logprobs_from_logits(logits, temperature)
     tok = lp.gather(-1, input_ids[:, start:, None]).squeeze(-1)

@@ -20,6 +20,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from siri.config import Config, save_config
 from siri.policy.loading import configure_threads, load_policy
+from siri.policy.precision import save_pretrained
 from siri.sft.data import SFTData, build_examples, check_kinds
 from siri.sft.loop import LoopStats, train_sft
 from siri.train.rundir import holds_run
@@ -34,10 +35,11 @@ def sft_output_dir(cfg: Config) -> Path:
 
 
 def save_model(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: Path, overwrite: bool = False) -> Path:
-    """Model (safetensors) + generation config + tokenizer, into a new folder in one rename (or, with
-    `overwrite`, over the same files of an existing one, keeping its other files)."""
+    """Model (safetensors, in its compute dtype: `model.dtype`) + generation config + tokenizer, into a
+    new folder in one rename (or, with `overwrite`, over the same files of an existing one, keeping its
+    other files)."""
     with output_dir(out, overwrite) as tmp:
-        model.save_pretrained(tmp)
+        save_pretrained(model, tmp)
         tokenizer.save_pretrained(tmp)
     return out
 
@@ -75,7 +77,9 @@ def run_sft(cfg: Config, echo: Callable[[str], None] = print, overwrite: bool = 
         raise UserError(f"run directory {cfg.run_dir} already holds a run; choose run.name (or --overwrite)")
     check_output_dir(sft_output_dir(cfg), overwrite)
     torch.manual_seed(cfg.run.seed)
-    model, tokenizer = load_policy(cfg.model.path, device=cfg.run.device, dtype=cfg.model.dtype)
+    model, tokenizer = load_policy(cfg.model.path, device=cfg.run.device, dtype=cfg.model.dtype,
+                                   master_weights=cfg.model.master_weights,
+                                   gradient_checkpointing=cfg.model.gradient_checkpointing)
     configure_threads(model, cfg.run.threads)
     run_dir = cfg.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)

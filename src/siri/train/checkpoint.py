@@ -1,7 +1,9 @@
 """Checkpoints written so that nothing is lost and nothing runs that was not asked for
 (docs/run-directory.md "checkpoints/").
 
-`iter_NNNNNN/` holds the model (Hugging Face safetensors and tokenizer), `optimizer.safetensors` and
+`iter_NNNNNN/` holds the model (Hugging Face safetensors in `model.dtype`, and tokenizer), with
+mixed precision also `master.safetensors` (the float32 weights that training steps, so a resume
+continues from them exactly rather than from their 16-bit rounding), `optimizer.safetensors` and
 `trainer.json` (optimizer and RNG states: tensors in safetensors, the rest plain JSON, so loading
 never unpickles), `state.json` (iteration, loop and method state) and, written last, `complete.json`
 (every file's size). The folder is filled under a temporary name and renamed into place, so it
@@ -27,11 +29,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from siri.policy.precision import has_master_weights, load_master, save_master, save_pretrained
 from siri.utils.atomic import atomic_dir, atomic_write_json, atomic_write_text
 from siri.utils.errors import UserError
 from siri.utils.failpoints import reach
 
 LATEST = "latest"
+MASTER = "master.safetensors"  # float32 weights of a mixed-precision run (siri.policy.precision)
 MARKER = "complete.json"
 FORMAT = 2
 _NAME = re.compile(r"^iter_(\d{6,})$")
@@ -109,8 +113,10 @@ def save_checkpoint(ckpt_root: Path, iteration: int, model, tokenizer, optimizer
     target = ckpt_root / f"iter_{iteration:06d}"
     with atomic_dir(target) as tmp:
         reach("checkpoint:model")
-        model.save_pretrained(tmp / "model", safe_serialization=True)
+        save_pretrained(model, tmp / "model")
         tokenizer.save_pretrained(tmp / "model")
+        if has_master_weights(model):
+            save_master(model, tmp / MASTER)
         reach("checkpoint:optimizer")
         opt_tensors, opt_meta = _flatten_optimizer(optimizer.state_dict())
         rng_tensors, rng_meta = rng_state(rng)
@@ -188,13 +194,10 @@ def load_checkpoint(path: Path, model, optimizer, rng) -> Restored:
     why = damage(path)
     if why is not None:
         raise CheckpointError(f"checkpoint {path} is damaged: {why}")
-    files = sorted((path / "model").glob("*.safetensors"))
-    if not files:
-        raise CheckpointError(f"checkpoint {path} has no model weights (model/*.safetensors)")
-    weights: dict[str, torch.Tensor] = {}
-    for f in files:
-        weights.update(_read(f, lambda p: load_file(str(p))))
-    _load_weights(model, weights, path)
+    if (path / MASTER).is_file():
+        _read(path / MASTER, lambda p: load_master(model, p))
+    else:
+        _load_model_dir(model, path)
     tensors = _read(path / "optimizer.safetensors", lambda p: load_file(str(p)))
     trainer = _read(path / "trainer.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
     meta = _read(path / "state.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
@@ -205,6 +208,17 @@ def load_checkpoint(path: Path, model, optimizer, rng) -> Restored:
     except (KeyError, ValueError, TypeError, RuntimeError) as e:
         raise CheckpointError(f"checkpoint {path}: trainer.json does not fit this run ({str(e).splitlines()[0][:120]})") from None
     return Restored(iteration=iteration, path=path, state=meta.get("state", {}))
+
+
+def _load_model_dir(model, path: Path) -> None:
+    """The weights of `path/model/` (cast to the model's dtype, as `load_state_dict` copies them)."""
+    files = sorted((path / "model").glob("*.safetensors"))
+    if not files:
+        raise CheckpointError(f"checkpoint {path} has no model weights (model/*.safetensors)")
+    weights: dict[str, torch.Tensor] = {}
+    for f in files:
+        weights.update(_read(f, lambda p: load_file(str(p))))
+    _load_weights(model, weights, path)
 
 
 def _load_weights(model, weights: dict[str, torch.Tensor], path: Path) -> None:

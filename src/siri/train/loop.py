@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from siri.algos.registry import REF_LOGPROBS, get_loss
 from siri.config import Config
 from siri.policy.loading import configure_threads, load_policy
 from siri.policy.scoring import score
@@ -23,8 +25,9 @@ from siri.train.methods.base import MethodContext, scoring_temperature
 from siri.train.methods.registry import make_method
 from siri.train.rundir import clean_leftovers, open_run_dir
 from siri.rollout.summary import rollout_summary
-from siri.train.update import UpdateSettings, policy_update
+from siri.train.update import LossPlan, UpdateSettings, policy_update
 from siri.utils.atomic import atomic_write_json
+from siri.utils.errors import UserError
 from siri.utils.failpoints import reach
 from siri.utils.metrics import MetricsWriter, progress
 from siri.utils.trackers import open_trackers, require_packages
@@ -54,10 +57,32 @@ def train_settings(cfg: Config) -> RolloutSettings:
 
 
 def update_settings(cfg: Config) -> UpdateSettings:
+    """The update's settings. Under gradient checkpointing the update scores rows whole: checkpointed
+    layers drop the key/value cache that shared prefixes pass (docs/architecture.md "Precision")."""
     t = cfg.train
     return UpdateSettings(ppo_epochs=t.ppo_epochs, mini_batch_rows=t.mini_batch_rows,
                           micro_batch_rows=t.micro_batch_rows, grad_clip=t.grad_clip,
-                          temperature=scoring_temperature(cfg), share_prefixes=t.share_prefixes)
+                          temperature=scoring_temperature(cfg),
+                          share_prefixes=t.share_prefixes and not cfg.model.gradient_checkpointing)
+
+
+def load_trainable(cfg: Config) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """(model, tokenizer) to train: float32 master weights under a 16-bit `model.dtype` (unless
+    `model.master_weights` is off) and gradient checkpointing as configured."""
+    m = cfg.model
+    return load_policy(m.path, cfg.run.device, m.dtype, master_weights=m.master_weights,
+                       gradient_checkpointing=m.gradient_checkpointing)
+
+
+def check_reference(plan: LossPlan, has_reference: bool) -> None:
+    """A loss term that reads reference log-probs needs the reference, which is built only when
+    `train.kl_coef > 0` (no frozen copy of the policy otherwise)."""
+    if has_reference:
+        return
+    wants = [n for n in plan.active() if REF_LOGPROBS in get_loss(n).fields]
+    if wants:
+        raise UserError(f"loss term {wants[0]!r} reads reference log-probs, but no reference model is built when "
+                        f"train.kl_coef = 0; set train.kl_coef > 0")
 
 
 class Trainer:
@@ -68,7 +93,7 @@ class Trainer:
         require_packages(cfg)
         self.run_dir = open_run_dir(cfg, resume)
         seed_everything(cfg.run.seed)
-        self.model, self.tokenizer = load_policy(cfg.model.path, cfg.run.device, cfg.model.dtype)
+        self.model, self.tokenizer = load_trainable(cfg)
         configure_threads(self.model, cfg.run.threads)
         self.ref = self._frozen_copy() if cfg.train.kl_coef > 0 else None
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.train.lr,
@@ -135,6 +160,7 @@ class Trainer:
         ctx = MethodContext(cfg=cfg, iteration=it, ref_logprobs=ref_lp, model=self.model, tokenizer=self.tokenizer,
                             run_dir=self.run_dir)
         prepared = self.method.prepare(batch, ctx)
+        check_reference(prepared.plan, self.ref is not None)
         upd = policy_update(self.model, self.optimizer, prepared.rows, prepared.plan, update_settings(cfg),
                             self.tokenizer.pad_token_id, self.rng)
         reach("update")

@@ -3,8 +3,9 @@ over an old one, `--resume` needs a run to resume, and a resumed run keeps its s
 
 On resume the saved `config.yaml` is compared with the new config. Only the keys of
 `RESUMABLE` may differ (how long to train, how often to evaluate and checkpoint, evaluation
-settings, display); any other difference would silently mix two settings in one run (the optimizer,
-for one, keeps the checkpoint's learning rate), so it is refused in one line naming the key.
+settings, display, and gradient checkpointing, which changes memory and time but not the step);
+any other difference would silently mix two settings in one run (the optimizer, for one, keeps the
+checkpoint's learning rate), so it is refused in one line naming the key.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from siri.utils.dotted import dotted
 from siri.utils.errors import UserError
 
 RESUMABLE = (
-    "run.progress", "run.threads", "run.tensorboard", "run.wandb",
+    "run.progress", "run.threads", "run.tensorboard", "run.wandb", "model.gradient_checkpointing",
     "train.iterations", "train.max_env_steps", "train.eval_every", "train.checkpoint_every",
     "train.keep_checkpoints", "eval.",
 )
