@@ -196,3 +196,42 @@ def test_knowledge_presets_share_the_setting_and_differ_only_in_the_method():
     env = make_env(base.env.name, split="eval", max_steps=base.env.max_steps, **base.env.options)
     first = env.reset(0)
     assert first.task_type.startswith("pick_and_place_simple/") and env.max_steps == 6
+
+
+@pytest.mark.parametrize("device", ["auto", "cpu", "cuda", "cuda:0", "cuda:1", "cuda:12"])
+def test_run_device_takes_auto_cpu_cuda_and_cuda_n(device):
+    assert load_config(None, [f"run.device={device}"]).run.device == device
+
+
+@pytest.mark.parametrize("device, got", [("cuda:x", "'cuda:x'"), ("gpu", "'gpu'"), ("cuda:-1", "'cuda:-1'"),
+                                         ("CUDA", "'CUDA'"), ("cpu:0", "'cpu:0'"), ("cuda:1.5", "'cuda:1.5'"),
+                                         ("1", "1"), ("cuda:", "{'cuda': None}")])
+def test_run_device_names_the_allowed_forms(device, got):
+    with pytest.raises(UserError) as e:
+        load_config(None, [f"run.device={device}"])
+    assert str(e.value) == (f"config error: run.device: must be auto, cpu, cuda or cuda:N with N a GPU number "
+                            f"(0, 1, ...) (got {got})")
+
+
+def test_cuda_n_reaches_torch_unchanged(monkeypatch, tiny_model_dir):
+    """`run.device=cuda:1` goes to the device resolver as written, which makes it torch's GPU 1; `auto`
+    picks CUDA when there is one (no GPU here: torch is told there is one, and the model load stops at
+    the resolver)."""
+    import torch
+
+    from siri.policy import loading
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    seen = []
+
+    def resolver(device):
+        seen.append(device)
+        raise UserError("stop here")
+
+    cfg = load_config(None, ["run.device=cuda:1", f"model.path={tiny_model_dir}"])
+    assert loading.resolve_device(cfg.run.device) == torch.device("cuda", 1)
+    assert loading.resolve_device(load_config().run.device) == torch.device("cuda")
+    monkeypatch.setattr(loading, "resolve_device", resolver)
+    with pytest.raises(UserError, match="stop here"):
+        loading.load_policy(cfg.model.path, cfg.run.device, cfg.model.dtype)
+    assert seen == ["cuda:1"]

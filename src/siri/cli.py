@@ -1,7 +1,8 @@
 """The `siri` command. Each subcommand lives in `siri.commands.<name>` with `add_parser` and `run`.
 
-Errors a user can fix (bad config key, missing path, unknown environment, a bad argument) print as one
-line and exit with status 2; anything else is a bug and keeps its traceback.
+Every subcommand gets the shared options of `siri.commands.common` here (`--quiet`), so no command can
+lack them. Errors a user can fix (bad config key, missing path, unknown environment, a bad argument)
+print as one line and exit with status 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from typing import NoReturn
 
 from siri import __version__
+from siri.commands.common import add_common_options
 from siri.envs.base import EnvError
 from siri.utils.errors import UserError
 
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for command in COMMANDS:
         _module(command).add_parser(sub)
+        add_common_options(sub.choices[command])
     return parser
 
 

@@ -28,6 +28,7 @@ from siri.utils.errors import UserError, install_hint
 # sections of these names (run directories of that time still hold such a config.yaml).
 LEGACY_SECTIONS = {"siri": ("siri",), "skill_sd": ("skill_sd", "opd", "opsd")}
 _RUN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -39,7 +40,7 @@ class RunConfig(Section):
     name: str = Field("run", min_length=1, description="run directory name under out_dir (one folder name)")
     out_dir: str = "runs"
     seed: int = Field(0, ge=0, lt=2**32, description="seeds Python, NumPy and torch (NumPy takes < 2**32)")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N (GPU number N)")
     threads: int = Field(0, ge=0, description="torch CPU threads (0: one per core; 1 per run when runs share the machine)")
     progress: bool = True
     tensorboard: bool = Field(
@@ -56,6 +57,15 @@ class RunConfig(Section):
             raise PydanticCustomError("run_name", "must be one folder name (letters, digits, '.', '_', '-', not "
                                                   "starting with '.'), so the run stays inside run.out_dir")
         return name
+
+    @field_validator("device", mode="before")
+    @classmethod
+    def _torch_device(cls, device: Any) -> str:
+        """Passed unchanged to `siri.policy.loading.resolve_device`, which hands cuda:N to torch."""
+        if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+            raise PydanticCustomError("run_device", "must be auto, cpu, cuda or cuda:N with N a GPU number "
+                                                    "(0, 1, ...)")
+        return device
 
 
 class ModelConfig(Section):

@@ -116,3 +116,46 @@ def test_siri_serve_process_answers_and_stops_on_sigterm(tiny_model_dir):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+HAND_WRITTEN_BANK = "\n".join([
+    '{"id": "clean-1", "task_type": "household_clean", "text": "When the mug is dirty: rinse it first.", '
+    '"state": "active", "utility": 0.375, "n": 2, "created_iter": 3, "generator": "extractive", '
+    '"source_trajs": [{"seed": 21, "traj_id": 4}], "state_changes": [{"iteration": 5, "from": "candidate", '
+    '"to": "active"}], "evaluations": [{"iteration": 4, "group": 1, "delta": 0.5, "skill_mean": 0.75, '
+    '"plain_mean": 0.25}, {"iteration": 5, "group": 0, "delta": 0.25, "skill_mean": 0.5, "plain_mean": 0.25}]}',
+    '{"id": "box-1", "task_type": "sokoban", "text": "When a box is in a corner: restart the plan.", '
+    '"state": "candidate"}',
+    '{"id": "box-2", "task_type": "sokoban", "text": "When lost: look around.", "state": "retired", '
+    '"utility": -0.5, "n": 4}',
+]) + "\n"
+
+
+def test_json_is_the_whole_stdout_and_holds_the_bank(tmp_path, capsys):
+    import json
+
+    (tmp_path / "skills.jsonl").write_text(HAND_WRITTEN_BANK, encoding="utf-8")
+    assert main(["skills", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)  # nothing but the JSON document on stdout
+    assert data["path"] == str(tmp_path / "skills.jsonl") and data["total"] == 3
+    assert data["counts"] == {"candidate": 1, "active": 1, "retired": 1}
+    assert [(s["id"], s["task_type"], s["state"], s["utility"], s["n"]) for s in data["skills"]] == [
+        ("clean-1", "household_clean", "active", 0.375, 2), ("box-1", "sokoban", "candidate", 0.0, 0),
+        ("box-2", "sokoban", "retired", -0.5, 4)]
+    assert data["skills"][0]["text"] == "When the mug is dirty: rinse it first."
+    assert data["skills"][0]["source_trajs"] == [{"seed": 21, "traj_id": 4}]
+
+
+def test_json_follows_the_filters_and_the_skill_history(tmp_path, capsys):
+    import json
+
+    bank = tmp_path / "skills.jsonl"
+    bank.write_text(HAND_WRITTEN_BANK, encoding="utf-8")
+    assert main(["skills", str(bank), "--task-type", "sokoban", "--state", "retired", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["id"] for s in data["skills"]] == ["box-2"] and data["total"] == 3  # counts: the whole bank
+    assert main(["skills", str(bank), "--skill", "clean-1", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["generator"] == "extractive" and record["created_iter"] == 3
+    assert [e["delta"] for e in record["evaluations"]] == [0.5, 0.25]
+    assert record["state_changes"] == [{"iteration": 5, "from": "candidate", "to": "active"}]

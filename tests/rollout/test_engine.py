@@ -86,3 +86,22 @@ def test_char_span_to_token_span_by_hand():
     assert char_span_to_token_span(ends, 8, 20) == (1, 4)
     assert char_span_to_token_span(ends, 9, 12) == (1, 3)  # partial overlap counts
     assert char_span_to_token_span(ends, 20, 20) is None
+
+
+class _Turns:
+    def __init__(self):
+        self.events = []
+
+    def rollout_turn(self, turn, max_turns, episodes_done, episodes):
+        self.events.append((turn, max_turns, episodes_done, episodes))
+
+
+def test_reporter_hears_every_turn_with_the_episodes_done(tiny_model_dir):
+    engine, _, _ = _engine(tiny_model_dir)
+    heard = _Turns()
+    batch = engine.run([11, 22], 2, rng=torch.Generator().manual_seed(0), reporter=heard)
+    lengths = [tr.length for tr in batch.trajectories]
+    # turn 0 (the start) then one event per turn, up to the longest trajectory (at most max_steps = 3);
+    # after turn t, the trajectories of length <= t are done
+    assert heard.events == [(t, 3, sum(n <= t for n in lengths), 4) for t in range(max(lengths) + 1)]
+    assert heard.events[-1][2] == 4

@@ -192,3 +192,22 @@ def test_a_new_registered_term_runs_through_the_unchanged_trainer(tiny_model_dir
     new = score(model, prompts, responses)
     assert new[0].sum() > old[0].sum() and new[1].sum() > old[1].sum()
     assert "test_maximize_logp/loss" in metrics
+
+
+class _Steps:
+    def __init__(self):
+        self.events = []
+
+    def update_step(self, step, steps):
+        self.events.append((step, steps))
+
+
+def test_reporter_hears_every_mini_batch_of_every_epoch(tiny_model_dir):
+    model, tok = load_policy(tiny_model_dir, device="cpu")
+    rows, _, _, _ = _rows(model, tok)
+    rows = rows * 5  # 10 rows in mini-batches of 4: 3 per epoch (4, 4, 2), 2 epochs
+    heard = _Steps()
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    policy_update(model, opt, rows, LossPlan({"pg": 1.0}), UpdateSettings(ppo_epochs=2, mini_batch_rows=4),
+                  tok.pad_token_id, reporter=heard)
+    assert heard.events == [(0, 6), (1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)]

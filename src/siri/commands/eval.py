@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from siri.commands.common import CONFIG_HELP, quiet_overrides, say
 from siri.envs.registry import env_names
 
 
@@ -24,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--env", choices=env_names(), help="environment (default: the run's)")
     p.add_argument("--split", choices=("train", "eval", "unseen"), default="eval")
     p.add_argument("--episodes", type=int, default=200)
-    p.add_argument("--config", help="YAML config for env/sampling settings (default: the run's, if any)")
+    p.add_argument("--config", metavar="FILE|PRESET",
+                   help=f"env and sampling settings: {CONFIG_HELP}; default: the run's config, if any")
     p.add_argument("--temperature", type=float, default=None, help="sampling temperature (default eval.temperature)")
     p.add_argument("--out", help="where to write the JSON result")
     p.add_argument("--skills", metavar="PATH",
@@ -101,14 +103,14 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"env.name={args.env}")
     if args.temperature is not None:
         overrides.append(f"eval.temperature={args.temperature}")
-    cfg = load_config(config_path, overrides)
+    cfg = load_config(config_path, quiet_overrides(args, overrides))
     variant_fn = None
     if args.skills:
         from siri.evaluation.evaluate import skill_variants
 
         skills = eval_skills(Path(args.skills))
-        print("skills in the prompt: " + ("; ".join(f"{t}: {x}" for t, x in sorted(skills.items()))
-                                          or "none (no active skill): plain prompts"))
+        say(args, "skills in the prompt: " + ("; ".join(f"{t}: {x}" for t, x in sorted(skills.items()))
+                                              or "none (no active skill): plain prompts"))
         variant_fn = skill_variants(skills)
     model, tokenizer = load_policy(str(model_dir), cfg.run.device, cfg.model.dtype)
     with progress(disable=not cfg.run.progress) as bar:

@@ -14,6 +14,8 @@ import argparse
 import time
 from pathlib import Path
 
+from siri.commands.common import add_config_option, quiet_overrides, say
+
 PRESET = "quickstart"
 
 
@@ -26,13 +28,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "report.md with plots. Re-running continues an interrupted quickstart.",
     )
     p.add_argument("--out", default="runs/quickstart", help="output directory (default runs/quickstart)")
-    p.add_argument("--config", default=PRESET, help=f"config file or preset name (default {PRESET})")
+    add_config_option(p, default=PRESET)
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
     p.set_defaults(func=run)
 
 
-def _stage(name: str) -> float:
-    print(f"\n== {name}")
+def _stage(args: argparse.Namespace, name: str) -> float:
+    say(args, f"\n== {name}")
     return time.perf_counter()
 
 
@@ -48,40 +50,40 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     out = Path(args.out)
-    common = [f"run.out_dir={out}", *args.overrides]
+    common = quiet_overrides(args, [f"run.out_dir={out}", *args.overrides])
     iterations = load_config(args.config, common).train.iterations  # validate everything before any work
 
     base = out / "models" / "tiny"
-    t = _stage("1/4 tiny model")
+    t = _stage(args, "1/4 tiny model")
     if not (base / "config.json").exists():
         init_model("tiny", base, seed=0)
-    print(f"model at {base} ({time.perf_counter() - t:.0f}s)")
+    say(args, f"model at {base} ({time.perf_counter() - t:.0f}s)")
 
     sft_cfg = load_config(args.config, [f"model.path={base}", "run.name=sft", *common])
     sft_model = out / "sft" / "model"
-    t = _stage("2/4 SFT warm start on oracle demonstrations")
+    t = _stage(args, "2/4 SFT warm start on oracle demonstrations")
     if not (sft_model / "config.json").exists():
         sft_model = run_sft(sft_cfg, overwrite=True)  # its own stage folder: an interrupted SFT starts again
-    print(f"warm-started model at {sft_model} ({time.perf_counter() - t:.0f}s)")
+    say(args, f"warm-started model at {sft_model} ({time.perf_counter() - t:.0f}s)")
 
     # every checkpoint is kept: Phase 0's end is evaluated from its own
     train_cfg = load_config(args.config, [f"model.path={sft_model}", "run.name=siri", "algo.name=siri", *common,
                                           "train.checkpoint_every=1", f"train.keep_checkpoints={max(iterations, 1)}"])
-    t = _stage("3/4 SIRI: GiGPO warm-up, skill mining and validation, internalization")
+    t = _stage(args, "3/4 SIRI: GiGPO warm-up, skill mining and validation, internalization")
     resume = (train_cfg.run_dir / "config.yaml").exists()  # an interrupted stage continues
     trainer = Trainer(train_cfg, resume=resume)
     sft_eval = trainer.run_dir / "eval" / "sft_start.json"
     if not sft_eval.exists() and trainer.start == 0:
-        print("evaluating the SFT start (plain prompt, held-out seeds)")
+        say(args, "evaluating the SFT start (plain prompt, held-out seeds)")
         trainer.save_eval(trainer.evaluate(), "sft_start")
     trainer.run()
-    print(f"trained ({time.perf_counter() - t:.0f}s)")
+    say(args, f"trained ({time.perf_counter() - t:.0f}s)")
 
-    t = _stage("4/4 held-out evaluation (plain prompt) and report")
+    t = _stage(args, "4/4 held-out evaluation (plain prompt) and report")
     result = trainer.final_eval()
     print_eval(result)
     milestone_evals(train_cfg, trainer.run_dir, sft_model, lambda: eval_skills(trainer.run_dir), trainer.save_eval)
     report = write_report(trainer.run_dir)
-    print(f"\nquickstart done in {(time.perf_counter() - start) / 60:.1f} min")
+    say(args, f"\nquickstart done in {(time.perf_counter() - start) / 60:.1f} min")
     print(f"report: {report}")
     return 0

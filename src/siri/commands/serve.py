@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Serve a model (a model directory, a checkpoint or a run directory) at "
         "POST /v1/chat/completions (streaming and logprobs included) and GET /v1/models, OpenAI-style, "
         "sampling concurrent requests in batches. Used by the `external` skill generator and to deploy a "
-        "plain-prompt agent. Binds to 127.0.0.1 by default; --api-key adds a Bearer-token check. "
+        "plain-prompt agent. Binds to 127.0.0.1 by default; --api-key adds a Bearer-token check; --quiet "
+        "does not log each request. "
         f"Needs the serve extra: {install_hint('serve')}.",
     )
     p.add_argument("--checkpoint", required=True,
@@ -36,7 +37,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="sampling seed for requests that give none")
     p.add_argument("--max-body-bytes", type=int, default=None,
                    help="largest request body accepted, in bytes (default 1 MiB; larger ones get HTTP 413)")
-    p.add_argument("--quiet", action="store_true", help="do not log each request")
     p.set_defaults(func=run)
 
 

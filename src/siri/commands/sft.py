@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from siri.commands.common import add_config_option, quiet_overrides
 from siri.config import load_config
 
 
@@ -16,8 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(model.path) learns to answer <action>...</action>. Writes RUN_DIR/config.yaml, "
         "RUN_DIR/metrics.jsonl and the model (sft.out, default RUN_DIR/model).",
     )
-    p.add_argument("--config", help="YAML file (defaults when omitted)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar (same as run.progress=false)")
+    add_config_option(p)
     p.add_argument("--overwrite", action="store_true",
                    help="reuse an existing run.name and model folder, replacing only the files SFT writes")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. sft.epochs=3")
@@ -25,8 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides = list(args.overrides) + (["run.progress=false"] if args.quiet else [])
-    cfg = load_config(args.config, overrides)
+    cfg = load_config(args.config, quiet_overrides(args, args.overrides))
     from siri.sft.run import run_sft  # lazy: torch loads only when the command runs
 
     run_sft(cfg, overwrite=args.overwrite)

@@ -1,8 +1,9 @@
-"""`siri skills RUN_DIR [--skill ID] [--task-type T] [--state S]`: inspect a run's skill bank.
+"""`siri skills RUN_DIR [--skill ID] [--task-type T] [--state S] [--json]`: inspect a run's skill bank.
 
 Reads `RUN_DIR/skills.jsonl` (docs/algorithms.md §4: the bank with each skill's history; §5: Skill-SD's
 library in the same format). Without `--skill`: one table row per skill (id, task type, state, U, n,
-text). With `--skill`: where the skill came from and its full history.
+text). With `--skill`: where the skill came from and its full history. With `--json`: the same as one
+JSON document on stdout, the skills as the records of skills.jsonl, for scripts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--skill", metavar="ID", help="show the history of this skill")
     p.add_argument("--task-type", metavar="T", help="only skills of this task type")
     p.add_argument("--state", choices=STATES, help="only skills in this state")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of tables: {path, total, counts, skills: [records]}, or with --skill "
+                   "that skill's record (its full history)")
     p.set_defaults(func=run)
 
 
@@ -80,6 +84,17 @@ def history_renderables(skill) -> list:
     return out
 
 
+def bank_json(path: Path, shown: list, skills: list) -> dict[str, Any]:
+    """What the table shows, as data: the bank's path, its size, the count per state (of the whole
+    bank) and the shown skills as their skills.jsonl records."""
+    return {"path": str(path), "total": len(skills), "counts": {st: sum(s.state == st for s in skills) for st in STATES},
+            "skills": [s.to_json() for s in shown]}
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+
+
 def run(args: argparse.Namespace, console=None) -> int:
     from rich.console import Console
 
@@ -94,11 +109,17 @@ def run(args: argparse.Namespace, console=None) -> int:
         if not match:
             known = ", ".join(s.id for s in skills[:10]) + (", ..." if len(skills) > 10 else "")
             raise UserError(f"no skill {args.skill!r} in {path}; known ids: {known or '(none)'}")
+        if args.json:
+            _print_json(match[0].to_json())
+            return 0
         for renderable in history_renderables(match[0]):
             console.print(renderable)
         return 0
     shown = [s for s in skills if (args.task_type is None or s.task_type == args.task_type)
              and (args.state is None or s.state == args.state)]
+    if args.json:
+        _print_json(bank_json(path, shown, skills))
+        return 0
     counts = {st: sum(s.state == st for s in skills) for st in STATES}
     console.print(bank_table(shown, f"{path}: {len(shown)} of {len(skills)} skills"))
     console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))

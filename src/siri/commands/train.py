@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from siri.commands.common import add_config_option, quiet_overrides
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -12,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Run the RL loop of a config: group rollouts, advantages, PPO-style updates, "
         "metrics.jsonl, periodic evaluation and atomic checkpoints in RUN_DIR=run.out_dir/run.name.",
     )
-    p.add_argument("--config", help="YAML file (defaults when omitted)")
+    add_config_option(p)
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.lr=1e-6")
     p.add_argument("--resume", action="store_true", help="continue from the run's last complete checkpoint")
     p.add_argument("--no-final-eval", action="store_true", help="skip the held-out evaluation at the end")
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from siri.train.loop import Trainer
     from siri.evaluation.table import print_eval
 
-    cfg = load_config(args.config, args.overrides)
+    cfg = load_config(args.config, quiet_overrides(args, args.overrides))
     trainer = Trainer(cfg, resume=args.resume)
     run_dir = trainer.run()
     if not args.no_final_eval:

@@ -11,8 +11,11 @@ must not import the agent layer (the agent layer imports the registry, not the o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
+
+_PLACEHOLDER = re.compile(r"<[^<>]*>")  # the free-text slot of a placeholder action: `search[<your query>]`
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class AgentText:
     - `show_first_observation`: summaries show a trajectory's first observation, for environments
       where the actions mean nothing without it.
     - `placeholder_actions`: listed entries that are prompt markers, not actions to send.
+    - `legend`: what a person needs to read the observations (a grid's symbols); `siri play` shows it
+      before the first step. Empty: nothing to explain.
     - `found_in` / `location_skill`: where an action shows an object was found, and the skill that says
       where to look first for several things (docs/environments.md "Knowledge that pays"); by default
       actions show none.
@@ -38,10 +43,19 @@ class AgentText:
     fallback_chars: int = 30
     show_first_observation: bool = False
     placeholder_actions: frozenset[str] = frozenset()
+    legend: str = ""
 
     def visible_actions(self, admissible: Sequence[str]) -> list[str]:
         """The actions the prompt lists, in the env's order (default: all of them)."""
         return [str(a) for a in admissible]
+
+    def admits(self, action: str, admissible: Sequence[str]) -> bool:
+        """Whether `action` is one of `admissible`, compared as the environments compare commands (case
+        and runs of whitespace ignored); a placeholder admits its form with any text in its slot
+        (`search[<your query>]` admits `search[red shirt]`). `siri play` marks the other actions invalid."""
+        said = _normal(action)
+        return any(said == _normal(listed) or (listed in self.placeholder_actions and _fills(said, listed))
+                   for listed in admissible)
 
     def clean_observation(self, observation: str, task: str) -> str:
         """The observation as the prompt shows it (default: unchanged)."""
@@ -67,3 +81,16 @@ class AgentText:
         becomes `ParsedAction.reason`. Default: every action passes unchanged.
         """
         return action, None
+
+
+def _normal(command: str) -> str:
+    return " ".join(str(command).lower().split())
+
+
+def _fills(said: str, placeholder: str) -> bool:
+    """`said` is `placeholder` with non-empty text in its `<...>` slot."""
+    parts = _PLACEHOLDER.split(_normal(placeholder), maxsplit=1)
+    if len(parts) != 2:
+        return False
+    head, tail = parts
+    return said.startswith(head) and said.endswith(tail) and len(said) > len(head) + len(tail)

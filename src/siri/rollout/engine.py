@@ -25,6 +25,7 @@ from siri.policy.loading import chat_prompt_ids, eos_token_ids
 from siri.policy.sampling import DecodeOptions, sample
 from siri.rollout.spans import char_span_to_token_span, token_char_ends
 from siri.rollout.types import SAMPLED, RolloutBatch, StepRow, Trajectory
+from siri.utils.reporter import NULL_REPORTER, Reporter
 
 
 Skills = Union[Tuple[str, ...], StructuredSkill]
@@ -105,21 +106,22 @@ class RolloutEngine:
         group_size: int,
         variant_fn: VariantFn = _plain,
         rng: torch.Generator | None = None,
-        on_turn: Callable[[int, int], None] | None = None,
+        reporter: Reporter = NULL_REPORTER,
     ) -> RolloutBatch:
-        """Roll out len(seeds) groups of `group_size` trajectories; group g starts from seeds[g]."""
+        """Roll out len(seeds) groups of `group_size` trajectories; group g starts from seeds[g].
+        `reporter` hears the start (turn 0) and the end of every turn."""
         timings = {"generate": 0.0, "env": 0.0, "prompt": 0.0}
         slots = self._start(seeds, group_size, variant_fn, timings)
         rows: list[StepRow] = []
         turn = 0
+        reporter.rollout_turn(0, self.s.max_steps, sum(s.last.done for s in slots), len(slots))
         while True:
             active = [s for s in slots if not s.last.done]
             if not active:
                 break
             self._turn(active, rows, rng, timings)
             turn += 1
-            if on_turn is not None:
-                on_turn(turn, len(active))
+            reporter.rollout_turn(turn, self.s.max_steps, sum(s.last.done for s in slots), len(slots))
         return RolloutBatch(rows=rows, trajectories=[s.traj for s in slots], timings=timings)
 
     def _start(self, seeds, group_size, variant_fn, timings) -> list[_Slot]:

@@ -29,7 +29,8 @@ from siri.train.update import LossPlan, UpdateSettings, policy_update
 from siri.utils.atomic import atomic_write_json
 from siri.utils.errors import UserError
 from siri.utils.failpoints import reach
-from siri.utils.metrics import MetricsWriter, progress
+from siri.utils.metrics import BarReporter, MetricsWriter, progress
+from siri.utils.reporter import NULL_REPORTER, Reporter
 from siri.utils.trackers import open_trackers, require_packages
 
 TRAIN_SEED_SPACE = 1_000_000
@@ -140,12 +141,13 @@ class Trainer:
     def _state(self) -> dict[str, Any]:
         return {"env_steps_total": self.env_steps_total, "method": self.method.state_dict()}
 
-    def iteration(self, it: int) -> dict[str, Any]:
+    def iteration(self, it: int, reporter: Reporter = NULL_REPORTER) -> dict[str, Any]:
+        """One iteration; `reporter` hears the rollout's turns and the update's mini-batch steps."""
         cfg = self.cfg
         t0 = time.perf_counter()
         seeds = group_seeds(cfg.run.seed, it, cfg.train.groups_per_iter)
         variant_fn = self.method.begin_iteration(it, seeds)
-        batch = self.engine.run(seeds, cfg.train.group_size, rng=self.rng,
+        batch = self.engine.run(seeds, cfg.train.group_size, rng=self.rng, reporter=reporter,
                                 **({"variant_fn": variant_fn} if variant_fn is not None else {}))
         reach("rollout")
         t1 = time.perf_counter()
@@ -162,7 +164,7 @@ class Trainer:
         prepared = self.method.prepare(batch, ctx)
         check_reference(prepared.plan, self.ref is not None)
         upd = policy_update(self.model, self.optimizer, prepared.rows, prepared.plan, update_settings(cfg),
-                            self.tokenizer.pad_token_id, self.rng)
+                            self.tokenizer.pad_token_id, self.rng, reporter=reporter)
         reach("update")
         self.method.end_iteration(ctx)
         t3 = time.perf_counter()
@@ -198,10 +200,11 @@ class Trainer:
         cfg = self.cfg
         with progress(disable=not cfg.run.progress) as bar:
             task = bar.add_task(f"train {cfg.algo.name}", total=cfg.train.iterations, completed=self.start, status="")
+            inner = BarReporter(bar)  # turns and mini-batches inside each iteration
             for it in range(self.start, end):
                 if self.budget_spent():
                     break
-                row = self.iteration(it)
+                row = self.iteration(it, inner)
                 if cfg.train.eval_every and (it + 1) % cfg.train.eval_every == 0:
                     row.update(self._eval_row())
                 self.metrics.write(row)

@@ -25,6 +25,7 @@ from siri.algos.registry import RESPONSE_MASK, get_loss, sum_losses
 from siri.policy.prefix import tree_logprobs
 from siri.policy.scoring import response_logprobs
 from siri.train.batch import TokenBatch, TrainRow
+from siri.utils.reporter import NULL_REPORTER, Reporter
 
 
 @dataclass
@@ -132,12 +133,16 @@ def policy_update(
     settings: UpdateSettings,
     pad_id: int,
     rng: torch.Generator | None = None,
+    reporter: Reporter = NULL_REPORTER,
 ) -> dict[str, float]:
-    """One or more PPO epochs over `rows`; returns mean metrics over mini-batches."""
+    """One or more PPO epochs over `rows`; returns mean metrics over mini-batches. `reporter` hears
+    the start (step 0) and every mini-batch step."""
     batch = token_batch(rows, plan, pad_id, next(model.parameters()).device)
     model.train()
     sums: dict[str, float] = {}
     steps = 0
+    total = settings.ppo_epochs * -(-len(rows) // settings.mini_batch_rows)  # mini-batches, all epochs
+    reporter.update_step(0, total)
     for _ in range(settings.ppo_epochs):
         order = torch.randperm(len(rows), generator=rng).tolist()
         for mini in _chunks(order, settings.mini_batch_rows):
@@ -160,5 +165,6 @@ def policy_update(
             for k, v in metrics.items():
                 sums[k] = sums.get(k, 0.0) + float(v)
             steps += 1
+            reporter.update_step(steps, total)
     model.eval()
     return {k: v / max(steps, 1) for k, v in sums.items()}

@@ -1,5 +1,5 @@
 """Run logging: `metrics.jsonl` (one JSON object per iteration), optional trackers (TensorBoard, W&B:
-`utils/trackers.py`), progress bars."""
+`utils/trackers.py`), progress bars (with `BarReporter`, progress inside an iteration too)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from rich.progress import (
 )
 
 from siri.utils.atomic import atomic_write_jsonl
+from siri.utils.reporter import Reporter
 from siri.utils.trackers import Tracker, numeric, row_step
 
 T = TypeVar("T")
@@ -124,3 +125,35 @@ def track(items: Iterable[T], description: str, total: int | None = None, disabl
         for item in items:
             yield item
             bar.advance(task)
+
+
+class BarReporter(Reporter):
+    """Progress inside an iteration as a second bar under the iteration's: the rollout's turns (with the
+    episodes done), then the update's mini-batch steps; the bar goes away when the update ends
+    (docs/architecture.md "Commands")."""
+
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.task: Any = None
+
+    def _show(self, description: str, done: int, total: int, status: str) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task(description, total=total, completed=done, status=status)
+        elif done == 0:  # a new stage: its own clock for the elapsed and remaining times
+            self.bar.reset(self.task, total=total, completed=0, description=description, status=status)
+        else:
+            self.bar.update(self.task, total=total, completed=done, description=description, status=status)
+
+    def rollout_turn(self, turn: int, max_turns: int, episodes_done: int, episodes: int) -> None:
+        self._show("  rollout turn", turn, max_turns, f"episodes done {episodes_done}/{episodes}")
+
+    def update_step(self, step: int, steps: int) -> None:
+        self._show("  update mini-batch", step, steps, "")
+        if step >= steps:
+            self.close()
+
+    def close(self) -> None:
+        """Remove the inner bar (the iteration is over, or was interrupted)."""
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+            self.task = None

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from siri.envs.sokoban.room import BOX, BOX_ON_TARGET, FLOOR, PLAYER, PLAYER_ON_TARGET, TARGET, WALL
 from siri.envs.text import AgentText
 
+# Every symbol the grid uses (`room.render`), with its meaning: the prompt's legend and `siri play`'s.
+SYMBOLS = ((WALL, "wall"), (FLOOR, "floor"), (TARGET, "target"), (BOX, "box"), (BOX_ON_TARGET, "box on target"),
+           (PLAYER, "you"), (PLAYER_ON_TARGET, "you on a target"))
 SOKOBAN_LEGEND = (
-    "Symbols: # wall, _ floor, O target, X box, √ box on target, P you, S you on a target.\n"
+    "Symbols: " + ", ".join(f"{symbol} {meaning}" for symbol, meaning in SYMBOLS) + ".\n"
     "Push every box onto a target. Boxes can be pushed but not pulled, so never push one into a corner."
 )
 # What the agent layer sends for an unusable response. The env treats any string that is not a
@@ -43,4 +47,5 @@ TEXT = SokobanText(
     role="You are an expert agent playing Sokoban.\n" + SOKOBAN_LEGEND,
     obs_sep="\n",  # keeps the grid's rows aligned
     show_first_observation=True,  # the actions mean nothing without the grid
+    legend=SOKOBAN_LEGEND,
 )
