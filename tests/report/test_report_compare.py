@@ -119,7 +119,8 @@ def test_final_eval_picks_the_evaluation_the_final_figure_draws(four_runs, tmp_p
         (run / "eval" / "eval500.json").write_text(json.dumps(ev))
     drawn_names = []
     real = compare.plot_final
-    monkeypatch.setattr(compare, "plot_final", lambda g, name, path: drawn_names.append(name) or real(g, name, path))
+    monkeypatch.setattr(compare, "plot_final",
+                        lambda g, name, path, x: drawn_names.append(name) or real(g, name, path, x))
     text = write_compare(four_runs, tmp_path / "default").read_text()
     assert drawn_names == ["final_eval"] and "![Final held-out success (final_eval)](compare_final.png)" in text
     text = write_compare(four_runs, tmp_path / "chosen", final_eval="eval500").read_text()

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Sequence
 
 from siri.report.aggregate import Group, default_window, group_runs, moving_average, t_interval
-from siri.report.compare_plots import FINAL_PNG, STABILITY_PNG, draw_group, plot_final, plot_stability
+from siri.report.compare_plots import FINAL_PNG, STABILITY_PNG, draw_groups, plot_final, plot_stability
 from siri.report.data import EvalFile, RunData, load_run
+from siri.report.labels import DEFAULT_X, check_x, x_label
+from siri.report.prep import check_x_logged
 from siri.report.tables import f3, table, with_ci
-from siri.report.style import new_figure, outside_legend, save_png
+from siri.report.style import format_x, new_figure, outside_legend, save_png
 from siri.stats import wilson_interval
 from siri.utils.atomic import atomic_write_text
 from siri.utils.errors import UserError
@@ -23,43 +25,39 @@ from siri.utils.errors import UserError
 EVAL_PNG, TRAIN_PNG = "compare_eval.png", "compare_train.png"
 
 
-def train_curve(run: RunData) -> tuple[list[float], list[float]]:
-    """Train success vs env steps, smoothed by a trailing moving average."""
-    xs, ys = run.series("train/success", "env_steps")
+def train_curve(run: RunData, x: str = DEFAULT_X) -> tuple[list[float], list[float]]:
+    """Train success against the x axis, smoothed by a trailing moving average."""
+    xs, ys = run.series("train/success", x)
     return xs, moving_average(ys, default_window(len(ys))) if ys else []
 
 
-def plot_train(groups: Sequence[Group], path: Path) -> Path | None:
+def plot_train(groups: Sequence[Group], path: Path, x: str = DEFAULT_X) -> Path | None:
     fig, axes = new_figure(size=(9.0, 4.8))
     ax = axes[0][0]
-    drawn = [draw_group(ax, i, g, [train_curve(r) for r in g.runs]) for i, g in enumerate(groups)]
-    if not any(drawn):
+    if not draw_groups(ax, groups, lambda r: train_curve(r, x), x):
         return None
-    ax.set(xlabel="environment steps (total)", ylabel="train success rate (moving avg)", ylim=(-0.03, 1.03),
-           title="train success vs environment steps (band: min–max across seeds)")
+    ax.set(ylabel="train success rate (moving avg)", ylim=(-0.03, 1.03),
+           title="train success (band: min–max across seeds)")
+    format_x(ax, x)
     ax.grid(alpha=0.3)
     outside_legend(ax)
     return save_png(fig, path)
 
 
-def _eval_band(run: RunData) -> tuple[list[float], list[float], list[float]] | None:
-    xs, lo = run.series("eval/ci_low", "env_steps")
-    _, hi = run.series("eval/ci_high", "env_steps")
+def _eval_band(run: RunData, x: str) -> tuple[list[float], list[float], list[float]] | None:
+    xs, lo = run.series("eval/ci_low", x)
+    _, hi = run.series("eval/ci_high", x)
     return (xs, lo, hi) if xs and len(lo) == len(hi) else None
 
 
-def plot_eval(groups: Sequence[Group], path: Path) -> Path | None:
+def plot_eval(groups: Sequence[Group], path: Path, x: str = DEFAULT_X) -> Path | None:
     fig, axes = new_figure(size=(9.0, 4.8))
     ax = axes[0][0]
-    drawn = []
-    for i, g in enumerate(groups):
-        curves = [r.series("eval/success", "env_steps") for r in g.runs]
-        single = _eval_band(g.runs[0]) if len(g.runs) == 1 else None
-        drawn.append(draw_group(ax, i, g, curves, single))
-    if not any(drawn):
+    if not draw_groups(ax, groups, lambda r: r.series("eval/success", x), x, lambda r: _eval_band(r, x)):
         return None
-    ax.set(xlabel="environment steps (total)", ylabel="eval success rate", ylim=(-0.03, 1.03),
-           title="held-out success vs environment steps\n(one run: Wilson 95% CI; several: min–max across seeds)")
+    ax.set(ylabel="held-out success rate", ylim=(-0.03, 1.03),
+           title="held-out success in training\n(one run: Wilson 95% CI; several: min–max across seeds)")
+    format_x(ax, x)
     ax.grid(alpha=0.3)
     outside_legend(ax)
     return save_png(fig, path)
@@ -147,11 +145,11 @@ def task_type_table(groups: Sequence[Group], name: str) -> list[str]:
 
 
 def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None],
-                           final_name: str | None = None) -> str:
+                           final_name: str | None = None, x: str = DEFAULT_X) -> str:
     n = sum(len(g.runs) for g in groups)
     final_title = f"Final held-out success ({final_name})" if final_name else "Final held-out success"
     lines = [f"# Comparison of {n} runs", "", "## Runs", ""] + runs_table(groups)
-    lines += ["", "## Success vs environment steps", ""]
+    lines += ["", f"## Success vs {x_label(x)}", ""]
     for file, title, missing in ((EVAL_PNG, "Held-out success", "no run logged eval/success during training"),
                                  (FINAL_PNG, final_title, "no run has a final evaluation"),
                                  (TRAIN_PNG, "Train success", "no run logged train/success"),
@@ -159,8 +157,9 @@ def build_compare_markdown(groups: Sequence[Group], drawn: dict[str, Path | None
         lines.append(f"![{title}]({file})" if drawn.get(file) else f"_{title}: skipped, {missing}._")
         lines.append("")
     lines.append("Runs sharing a label are seeds of one configuration: their curves are interpolated onto a "
-                 "common env-step grid (the range every run covers), the line is their mean and the band their "
-                 "min–max. Train curves are trailing moving averages (about a tenth of each run).")
+                 f"common grid of {x_label(x)} (the range every run covers), the line is their mean and the band "
+                 "their min–max. Train curves are trailing moving averages (about a tenth of each run). A dashed "
+                 "curve with \"same as\" in its legend lies on the curve it names.")
     for name in eval_names(groups):
         lines += [""] + final_eval_section(groups, name)
     if not eval_names(groups):
@@ -181,22 +180,26 @@ def pick_final(groups: Sequence[Group], final_eval: str | None) -> str | None:
 
 
 def write_compare(run_dirs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str],
-                  group_by: str | None = None, final_eval: str | None = None) -> Path:
+                  group_by: str | None = None, final_eval: str | None = None, x: str = DEFAULT_X) -> Path:
     """Write OUT/compare.md with its PNGs (held-out and train success, final success at each run's
-    environment steps, KL and entropy); returns the markdown's path. `final_eval` names the
-    evaluation the final-success figure draws (e.g. a longer re-evaluation, `eval500`)."""
+    environment steps, KL and entropy) against the x axis `x`, the option a single run's report shares;
+    returns the markdown's path. `final_eval` names the evaluation the final-success figure draws (e.g.
+    a longer re-evaluation, `eval500`)."""
     if not run_dirs:
         raise UserError("--compare needs at least one run directory")
+    check_x(x)
     runs = [load_run(p) for p in run_dirs]
+    for run in runs:
+        check_x_logged(run.rows, x, str(run.path))
     groups = group_runs(runs, group_by)
     out = Path(out_dir)
     final = pick_final(groups, final_eval)
-    drawn = {EVAL_PNG: plot_eval(groups, out / EVAL_PNG), TRAIN_PNG: plot_train(groups, out / TRAIN_PNG),
-             FINAL_PNG: plot_final(groups, final, out / FINAL_PNG) if final else None,
-             STABILITY_PNG: plot_stability(groups, out / STABILITY_PNG)}
+    drawn = {EVAL_PNG: plot_eval(groups, out / EVAL_PNG, x), TRAIN_PNG: plot_train(groups, out / TRAIN_PNG, x),
+             FINAL_PNG: plot_final(groups, final, out / FINAL_PNG, x) if final else None,
+             STABILITY_PNG: plot_stability(groups, out / STABILITY_PNG, x)}
     for file, path in drawn.items():
         if path is None and (out / file).exists():
             (out / file).unlink()
     target = out / "compare.md"
-    atomic_write_text(target, build_compare_markdown(groups, drawn, final if drawn[FINAL_PNG] else None))
+    atomic_write_text(target, build_compare_markdown(groups, drawn, final if drawn[FINAL_PNG] else None, x))
     return target

@@ -1,5 +1,6 @@
 """Two more `siri report --compare` figures: final held-out success at each run's environment steps,
-and training stability (KL to the reference, entropy) against environment steps.
+and training stability (KL to the reference, entropy) against environment steps (or iterations: the x
+axis option `labels.X_AXES`, shared with the single-run report).
 
 The first answers "which method is better at equal environment steps" when runs evaluate only at the
 end (`train.eval_every: 0`): each run is a point with its Wilson 95% interval, each label's mean over
@@ -16,16 +17,17 @@ from typing import Sequence
 
 from siri.report.aggregate import Band, Group, mean_curve, moving_average, t_interval
 from siri.report.data import EvalFile, RunData
-from siri.report.style import color, new_figure, outside_legend, save_png
+from siri.report.labels import DEFAULT_X, axis_label, x_key, x_label
+from siri.report.style import Curve, color, draw_curves, format_x, new_figure, outside_legend, save_png
 
 
 FINAL_PNG, STABILITY_PNG = "compare_final.png", "compare_stability.png"
 KL_KEY, ENTROPY_KEY = "update/kl/loss", "update/entropy/entropy"
 
 
-def final_point(run: RunData, name: str) -> tuple[float, EvalFile] | None:
-    """(environment steps at the end of the run, its evaluation `name`), if both exist."""
-    steps = run.series("env_steps_total")[1]
+def final_point(run: RunData, name: str, x: str = DEFAULT_X) -> tuple[float, EvalFile] | None:
+    """(the run's last x value, e.g. its environment steps at the end; its evaluation `name`), if both exist."""
+    steps = run.series(x_key(x))[1]
     found = next((e for e in run.evals if e.name == name and "all" in e.success), None)
     return (steps[-1], found) if steps and found is not None else None
 
@@ -47,11 +49,11 @@ def seed_offsets(k: int, left: float = -0.3, right: float = -0.05) -> list[float
     return [right] if k == 1 else [left + (right - left) * j / (k - 1) for j in range(k)]
 
 
-def plot_final(groups: Sequence[Group], name: str, path: Path) -> Path | None:
+def plot_final(groups: Sequence[Group], name: str, path: Path, x: str = DEFAULT_X) -> Path | None:
     """Final success of every run (Wilson 95% error bar), label means as diamonds. Runs that stopped at
-    about the same environment steps are drawn side by side per label; otherwise at their steps."""
-    per_group = [[p for p in (final_point(r, name) for r in g.runs) if p is not None] for g in groups]
-    steps = [x for pts in per_group for x, _ in pts]
+    about the same environment steps (iteration) are drawn side by side per label; otherwise at their x."""
+    per_group = [[p for p in (final_point(r, name, x) for r in g.runs) if p is not None] for g in groups]
+    steps = [at for pts in per_group for at, _ in pts]
     if not steps:
         return None
     by_label, xmax = equal_budget(steps), max(steps)
@@ -65,10 +67,10 @@ def plot_final(groups: Sequence[Group], name: str, path: Path) -> Path | None:
             points = [(i + off, e) for off, (_, e) in zip(seed_offsets(len(raw)), raw)]
         else:  # runs at equal env steps share an x: spread the labels by 1% of the axis to keep bars apart
             shift = (i - (len(groups) - 1) / 2) * 0.01 * xmax
-            points = [(x + shift, e) for x, e in raw]
-        for k, (x, e) in enumerate(points):
+            points = [(at + shift, e) for at, e in raw]
+        for k, (at, e) in enumerate(points):
             a = e.success["all"]
-            ax.errorbar([x], [a["success"]], yerr=[[a["success"] - a["ci_low"]], [a["ci_high"] - a["success"]]],
+            ax.errorbar([at], [a["success"]], yerr=[[a["success"] - a["ci_low"]], [a["ci_high"] - a["success"]]],
                         fmt="o", color=col, ms=5, capsize=3, alpha=0.8, label=g.label if k == 0 else None)
         values = [e.success["all"]["success"] for _, e in points]
         t = t_interval(values)
@@ -77,16 +79,16 @@ def plot_final(groups: Sequence[Group], name: str, path: Path) -> Path | None:
             ax.errorbar([i + MEAN_OFFSET], [m], yerr=[[m - lo], [hi - m]], marker="D", ms=9, color=col, mec="black",
                         ecolor="black", capsize=4, ls="none", label=f"{g.label}: mean of {len(points)} (bars: t 95%)")
         elif t is not None:
-            ax.plot([sum(x for x, _ in points) / len(points)], [t[0]], marker="D", ms=10, color=col, mec="black",
+            ax.plot([sum(at for at, _ in points) / len(points)], [t[0]], marker="D", ms=10, color=col, mec="black",
                     ls="none", label=f"{g.label}: mean of {len(points)}")
     if by_label:
         ax.set_xticks(range(len(groups)), [g.label for g in groups])
         ax.set(xlim=(-0.5, len(groups) - 0.5),
-               xlabel=f"runs side by side per label, all stopped at {min(steps):,.0f}–{xmax:,.0f} environment steps")
+               xlabel=f"runs side by side per label, all stopped at {min(steps):,.0f}–{xmax:,.0f} {x_label(x)}")
     else:
-        ax.set(xlabel="environment steps (total; labels spread by 1% to keep bars apart)",
+        format_x(ax, x)
+        ax.set(xlabel=f"{x_label(x)}; labels spread by 1% to keep bars apart",
                xlim=(0, xmax * 1.1 if xmax > 0 else 1.0))
-        ax.ticklabel_format(axis="x", style="plain", useOffset=False)
     ax.set(ylabel="held-out success rate", ylim=(-0.03, 1.03),
            title=f"{name}: success at the end of each run (run bars: Wilson 95% CI)")
     ax.grid(alpha=0.3)
@@ -94,45 +96,52 @@ def plot_final(groups: Sequence[Group], name: str, path: Path) -> Path | None:
     return save_png(fig, path)
 
 
-def _smoothed(run: RunData, key: str) -> tuple[list[float], list[float]]:
-    xs, ys = run.series(key, "env_steps")
+def _smoothed(run: RunData, key: str, x: str) -> tuple[list[float], list[float]]:
+    xs, ys = run.series(key, x)
     return xs, moving_average(ys, max(1, len(ys) // 10)) if ys else []
 
 
-def draw_group(ax, i: int, group: Group, curves: list[tuple[list[float], list[float]]], single_band=None) -> bool:
-    """One curve per group: the run itself (with `single_band` if given) or the mean with a min–max band."""
+Points = tuple[list[float], list[float]]
+
+
+def group_curves(i: int, group: Group, curves: Sequence[Points], single_band=None) -> list[Curve]:
+    """One group's curve: the run itself (with `single_band` if given), or the mean over its runs with a
+    min–max band, or, when the runs share no x range, each run apart (one legend entry)."""
     curves = [c for c in curves if c[0]]
     if not curves:
-        return False
+        return []
     col = color(i)
     if len(curves) == 1:
         xs, ys = curves[0]
-        ax.plot(xs, ys, color=col, lw=1.6, marker="o" if len(xs) < 30 else None, ms=3, label=group.label)
-        if single_band is not None:
-            ax.fill_between(single_band[0], single_band[1], single_band[2], color=col, alpha=0.15, lw=0)
-        return True
+        return [Curve(group.label, xs, ys, col, {"marker": "o" if len(xs) < 30 else None, "ms": 3}, single_band)]
     band: Band | None = mean_curve(curves)
-    if band is None:  # seeds with no common env-step range: draw them apart
-        for xs, ys in curves:
-            ax.plot(xs, ys, color=col, lw=1, alpha=0.7)
-        ax.plot([], [], color=col, label=f"{group.label} ({len(curves)} runs, no common range)")
-        return True
-    ax.plot(band.x, band.mean, color=col, lw=1.8, marker="o" if len(band.x) < 30 else None, ms=3,
-            label=f"{group.label} (mean of {band.n_runs})")
-    ax.fill_between(band.x, band.low, band.high, color=col, alpha=0.18, lw=0)
-    return True
+    if band is None:
+        return [Curve(f"{group.label} ({len(curves)} runs, no common range)" if k == 0 else "_nolegend_", xs, ys, col,
+                      {"lw": 1, "alpha": 0.7}) for k, (xs, ys) in enumerate(curves)]
+    return [Curve(f"{group.label} (mean of {band.n_runs})", band.x, band.mean, col,
+                  {"lw": 1.8, "marker": "o" if len(band.x) < 30 else None, "ms": 3}, (band.x, band.low, band.high))]
 
 
-def plot_stability(groups: Sequence[Group], path: Path) -> Path | None:
-    """KL to the reference (left) and entropy (right) vs environment steps, one curve (band) per label."""
+def draw_groups(ax, groups: Sequence[Group], curves_of, x: str, band_of=None) -> bool:
+    """Every group's curve on `ax` (`curves_of(run)` gives a run's points, `band_of(run)` a lone run's
+    interval); curves that coincide are dashed and named (`style.draw_curves`). False when none is drawn."""
+    drawn = []
+    for i, g in enumerate(groups):
+        single = band_of(g.runs[0]) if band_of is not None and len(g.runs) == 1 else None
+        drawn += group_curves(i, g, [curves_of(r) for r in g.runs], single)
+    return draw_curves(ax, drawn, x)
+
+
+def plot_stability(groups: Sequence[Group], path: Path, x: str = DEFAULT_X) -> Path | None:
+    """KL to the reference (left) and entropy (right), one curve (band) per label."""
     if not any(r.has(KL_KEY) or r.has(ENTROPY_KEY) for g in groups for r in g.runs):
         return None
     fig, axes = new_figure(1, 2, size=(12.0, 4.6))
     for ax, key, title in ((axes[0][0], KL_KEY, "k3 KL to the reference"),
                            (axes[0][1], ENTROPY_KEY, "token entropy of the policy")):
-        for i, g in enumerate(groups):
-            draw_group(ax, i, g, [_smoothed(r, key) for r in g.runs])
-        ax.set(xlabel="environment steps (total)", ylabel=key, title=f"{title} (moving avg)")
+        draw_groups(ax, groups, lambda r: _smoothed(r, key, x), x)
+        ax.set(ylabel=axis_label(key), title=f"{title} (moving avg)")
+        format_x(ax, x)
         ax.grid(alpha=0.3)
     outside_legend(axes[0][1])
     return save_png(fig, path)

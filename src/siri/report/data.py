@@ -18,10 +18,9 @@ from typing import Any, Sequence
 import yaml
 
 from siri.config import fold_legacy_sections
+from siri.report.labels import x_key
 from siri.utils.errors import UserError
 from siri.utils.textfiles import read_jsonl, read_utf8
-
-X_KEYS = {"iteration": "iteration", "env_steps": "env_steps_total"}
 
 
 def number(value: Any) -> float | None:
@@ -48,16 +47,21 @@ class Skill:
     state_changes: list[dict[str, Any]] = field(default_factory=list)
 
     def utility_history(self) -> tuple[list[float], list[float]]:
-        """(iteration, running mean of Δ_g) after each evaluation: U(z) as it evolved (§4)."""
+        """(iteration, utility) after each evaluation: SIRI's U(z) as the running mean of Δ_g (§4); for
+        evaluations without a Δ (Skill-SD's arm rewards), the `utility` the evaluation recorded."""
         xs, ys, total, count = [], [], 0.0, 0
         for i, ev in enumerate(self.evaluations):
-            delta = number(ev.get("delta"))
-            if delta is None:
+            delta, recorded = number(ev.get("delta")), number(ev.get("utility"))
+            if delta is not None:
+                total, count = total + delta, count + 1
+                value = total / count
+            elif recorded is not None:
+                value = recorded
+            else:
                 continue
-            total, count = total + delta, count + 1
             it = number(ev.get("iteration"))
             xs.append(it if it is not None else float(i))
-            ys.append(total / count)
+            ys.append(value)
         return xs, ys
 
     @property
@@ -135,11 +139,10 @@ class RunData:
 
 
 def series(rows: Sequence[dict[str, Any]], key: str, x: str = "iteration") -> tuple[list[float], list[float]]:
-    if x not in X_KEYS:
-        raise UserError(f"unknown x axis {x!r}; allowed: {', '.join(X_KEYS)}")
+    xk = x_key(x)
     xs, ys = [], []
     for r in rows:
-        xv, yv = number(r.get(X_KEYS[x])), number(r.get(key))
+        xv, yv = number(r.get(xk)), number(r.get(key))
         if xv is not None and yv is not None:
             xs.append(xv)
             ys.append(yv)

@@ -13,8 +13,10 @@ from typing import Any, Sequence
 from siri.report.aggregate import default_window
 from siri.report.data import EvalFile, RunData, Skill, load_run, number
 from siri.report.headline import headline_lines
+from siri.report.labels import DEFAULT_X, check_x, x_label
 from siri.report.tables import f3, table, with_ci
 from siri.report.plots import PLOTS
+from siri.report.prep import check_x_logged
 from siri.utils.atomic import atomic_write_text
 
 PLOT_DIR = "report"
@@ -130,8 +132,8 @@ def skills_section(run: RunData) -> list[str]:
     return lines + table(("id", "task type", "state", "U", "n", "created", "text"), rows)
 
 
-def plots_section(run: RunData, drawn: dict[str, Path | None]) -> list[str]:
-    lines = ["## Plots", ""]
+def plots_section(run: RunData, drawn: dict[str, Path | None], x: str = DEFAULT_X) -> list[str]:
+    lines = ["## Plots", "", f"Against {x_label(x)}.", ""]
     for spec in PLOTS:
         lines.append(f"### {spec.title}")
         lines.append("")
@@ -142,34 +144,38 @@ def plots_section(run: RunData, drawn: dict[str, Path | None]) -> list[str]:
         lines.append("")
     w = default_window(len(run.rows))
     lines.append(f"Smoothed train curves are trailing moving averages over {w} iteration(s); eval error bars "
-                 "are Wilson 95% intervals over the evaluation episodes.")
+                 "are Wilson 95% intervals over the evaluation episodes. Values within rounding noise of 0 are "
+                 "drawn as 0; a dashed curve with \"same as\" in its legend lies on the curve it names.")
     return lines
 
 
-def build_markdown(run: RunData, drawn: dict[str, Path | None]) -> str:
+def build_markdown(run: RunData, drawn: dict[str, Path | None], x: str = DEFAULT_X) -> str:
     """The whole report.md text; `drawn` maps each plot file name to its path, or None if skipped."""
     parts = [[f"# Run report: {run.name}", ""], headline_lines(run), summary_section(run), phases_section(run),
-             eval_section(run), skills_section(run), plots_section(run, drawn)]
+             eval_section(run), skills_section(run), plots_section(run, drawn, x)]
     blocks = ["\n".join(part).strip("\n") for part in parts if part]
     return "\n\n".join(blocks) + "\n"
 
 
-def draw_plots(run: RunData) -> dict[str, Path | None]:
-    """Every plot into RUN_DIR/report/; a stale PNG of a plot now skipped is removed."""
+def draw_plots(run: RunData, x: str = DEFAULT_X) -> dict[str, Path | None]:
+    """Every plot into RUN_DIR/report/ against the x axis `x`; a stale PNG of a plot now skipped is removed."""
+    check_x_logged(run.rows, x, str(run.path))
     out_dir = run.path / PLOT_DIR
     drawn: dict[str, Path | None] = {}
     for spec in PLOTS:
         target = out_dir / spec.file
-        drawn[spec.file] = spec.draw(run, target)
+        drawn[spec.file] = spec.draw(run, target, x)
         if drawn[spec.file] is None and target.exists():
             target.unlink()
     return drawn
 
 
-def write_report(run_dir: str | os.PathLike[str]) -> Path:
-    """Write RUN_DIR/report.md (and RUN_DIR/report/*.png); returns the markdown's path."""
+def write_report(run_dir: str | os.PathLike[str], x: str = DEFAULT_X) -> Path:
+    """Write RUN_DIR/report.md (and RUN_DIR/report/*.png, against the x axis `x`, the option `siri report
+    --compare` shares); returns the markdown's path."""
+    check_x(x)
     run = load_run(run_dir)
-    text = build_markdown(run, draw_plots(run))
+    text = build_markdown(run, draw_plots(run, x), x)
     path = run.path / "report.md"
     atomic_write_text(path, text)
     return path
