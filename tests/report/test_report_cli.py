@@ -43,3 +43,28 @@ def test_user_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     assert "only with --compare" in _error(capsys, ["report", str(good), "--out", str(tmp_path / "o")])
     assert "only with --compare" in _error(capsys, ["report", str(good), "--final-eval", "final_eval"])
     assert "is not a run directory" in _error(capsys, ["report", str(tmp_path), "--compare"])
+
+
+def test_x_reaches_both_the_single_run_and_the_compare_writers(tmp_path, monkeypatch):
+    """`--x` is one option for both kinds of report, passed through unchanged; a bad value is refused."""
+    import siri.report.compare as compare
+    import siri.report.markdown as markdown
+
+    seen = []
+    monkeypatch.setattr(markdown, "write_report", lambda r, x: seen.append(("report", x)) or r)
+    monkeypatch.setattr(compare, "write_compare", lambda runs, out, g, f, x: seen.append(("compare", x)) or out)
+    a, b = _run(tmp_path, "a"), _run(tmp_path, "b")
+    assert main(["report", str(a), "--x", "iteration"]) == 0
+    assert main(["report", str(a), str(b), "--compare", "--x", "iteration", "--out", str(tmp_path / "c")]) == 0
+    assert main(["report", str(a)]) == 0
+    assert seen == [("report", "iteration"), ("compare", "iteration"), ("report", "env_steps")]
+
+
+def test_bad_x_is_one_line(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:  # argparse's own choice errors exit with status 2
+        main(["report", str(_run(tmp_path)), "--x", "time"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1
+    assert "--x" in err and "env_steps" in err and "iteration" in err

@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--final-eval", metavar="NAME",
                    help="with --compare: the evaluation compare_final.png draws, RUN/eval/NAME.json (default: "
                    "the first named final*, i.e. the run's own final evaluation)")
+    p.add_argument("--x", choices=("env_steps", "iteration"), default="env_steps",
+                   help="the x axis of every plot, single-run and --compare alike (default env_steps: runs of "
+                   "different methods line up at equal environment steps)")
     p.set_defaults(func=run)
 
 
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         from siri.report.compare import write_compare
 
-        path = write_compare(args.runs, args.out or DEFAULT_COMPARE_OUT, args.group_by, args.final_eval)
+        path = write_compare(args.runs, args.out or DEFAULT_COMPARE_OUT, args.group_by, args.final_eval, x=args.x)
         print(f"wrote {path}")
         return 0
     if args.out or args.group_by or args.final_eval:
@@ -66,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
     for r in args.runs:  # check every directory before writing anything
         load_run(r)
     for r in args.runs:
-        print(f"wrote {write_report(r)}")
+        print(f"wrote {write_report(r, x=args.x)}")
     return 0
