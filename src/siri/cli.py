@@ -19,7 +19,7 @@ from siri.utils.errors import UserError
 
 # Subcommands in the order `siri --help` lists them; a command is listed once it works.
 COMMANDS = (
-    "quickstart", "init-model", "sft", "train", "eval", "report", "skills", "serve", "play", "config",
+    "quickstart", "init-model", "sft", "train", "eval", "report", "skills", "serve", "export", "play", "config",
 )
 
 

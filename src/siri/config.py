@@ -75,6 +75,25 @@ class ModelConfig(Section):
                                  "step 16-bit weights in place; half the memory, but small updates round away)")
     gradient_checkpointing: bool = Field(False, description="recompute activations in the backward pass (less memory, "
                                          "more compute; the update then scores rows without shared prefixes)")
+    lora_rank: int = Field(0, ge=0, description="LoRA adapter rank; 0: train every weight, > 0: `siri train` trains "
+                           f"low-rank adapters only and the base stays in model.dtype ({install_hint('peft')})")
+    lora_alpha: int = Field(16, gt=0, description="LoRA scale numerator: an adapter adds (alpha / rank) * B A x")
+    lora_target_modules: str | list[str] = Field(
+        "all-linear", description="layers that get adapters: all-linear (every linear layer but the output head) or "
+        "a list of layer names, e.g. [q_proj, v_proj]; names are checked against the model when it loads")
+
+    @field_validator("lora_target_modules")
+    @classmethod
+    def _targets(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, str):
+            if value != "all-linear":
+                raise PydanticCustomError("lora_targets", "must be 'all-linear' or a list of layer names")
+            return value
+        if not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise PydanticCustomError("lora_targets", "must be a non-empty list of layer names (or 'all-linear')")
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("lora_targets", "lists a layer name twice")
+        return value
 
 
 class EnvConfig(Section):

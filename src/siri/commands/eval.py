@@ -39,19 +39,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def resolve_model_dir(path: Path) -> tuple[Path, Path | None]:
     """(model directory, the run directory that wrote it, if any) from a model directory (a run's
     `model/` from SFT, or a checkpoint's `model/`), a checkpoint directory or a run directory."""
+    from siri.policy.lora import is_model_dir  # a Hugging Face model or a LoRA adapter
     from siri.train.checkpoint import iteration_of, latest_checkpoint
     from siri.utils.errors import UserError
 
-    if (path / "config.json").exists():
+    if is_model_dir(path):
         if iteration_of(path.parent) is not None:  # RUN/checkpoints/iter_N/model
             return path, path.parent.parent.parent
         return path, path.parent if (path.parent / "config.yaml").is_file() else None  # RUN/model (SFT)
-    if iteration_of(path) is not None and (path / "model" / "config.json").exists():  # RUN/checkpoints/iter_N
+    if iteration_of(path) is not None and is_model_dir(path / "model"):  # RUN/checkpoints/iter_N
         return path / "model", path.parent.parent
     latest = latest_checkpoint(path / "checkpoints")
     if latest is not None:  # an RL run: its newest complete checkpoint
         return latest / "model", path
-    if (path / "model" / "config.json").exists():  # an SFT run
+    if is_model_dir(path / "model"):  # an SFT run
         return path / "model", path if (path / "config.yaml").is_file() else None
     raise UserError(f"no model found at {path}: expected a model directory, a checkpoint or a run directory")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate, skill_variants
+from siri.policy.lora import is_model_dir
 from siri.rollout.engine import VariantFn
 from siri.utils.errors import UserError
 from siri.utils.textfiles import read_jsonl
@@ -47,7 +48,7 @@ def phase0_end_eval(cfg: Any, run_dir: Path) -> EvalResult | None:
     if it is None:
         return None
     model_dir = run_dir / "checkpoints" / f"iter_{it:06d}" / "model"
-    if not (model_dir / "config.json").exists():
+    if not is_model_dir(model_dir):
         raise UserError(f"the end of Phase 0 (iteration {it}) has no checkpoint at {model_dir}; "
                         f"keep it with train.checkpoint_every=1 and train.keep_checkpoints >= train.iterations")
     return _evaluate(cfg, model_dir)

@@ -51,4 +51,11 @@ def _class_accepts_logits_to_keep(cls: type) -> bool:
 
 def accepts_logits_to_keep(model: PreTrainedModel) -> bool:
     """Whether the model can compute logits for the last positions only (most HF causal LMs can)."""
-    return _class_accepts_logits_to_keep(type(model))
+    return _class_accepts_logits_to_keep(forward_class(model))
+
+
+def forward_class(model: torch.nn.Module) -> type:
+    """The class whose `forward` declares the keywords a call may pass: a LoRA model's wrapper
+    (`siri.policy.lora`) takes any keyword and hands it to the model it wraps, so that model's class."""
+    get_base = getattr(model, "get_base_model", None)
+    return type(get_base() if callable(get_base) else model)

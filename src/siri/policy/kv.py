@@ -24,6 +24,8 @@ import torch
 from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import Cache, DynamicLayer
 
+from siri.policy.forward import forward_class
+
 
 class PreallocatedLayer(DynamicLayer):
     """A layer cache with room for `capacity` positions; returns views of the filled part."""
@@ -98,7 +100,7 @@ def _cache_argument(cls: type) -> str:
 
 def cache_argument(model: PreTrainedModel) -> str:
     """The keyword `model.forward` takes its key/value cache under."""
-    return _cache_argument(type(model))
+    return _cache_argument(forward_class(model))
 
 
 def num_layers(model: PreTrainedModel) -> int:

@@ -85,8 +85,14 @@ def load_policy(
     on a GPU, transformers places each tensor there as it reads it (with `accelerate` installed),
     with no full copy in CPU memory. `gradient_checkpointing` recomputes each decoder layer's
     activations in the backward pass instead of keeping them. Extra keyword arguments go to
-    `AutoModelForCausalLM.from_pretrained` (e.g. attn_implementation).
+    `AutoModelForCausalLM.from_pretrained` (e.g. attn_implementation). A LoRA adapter directory
+    loads as its base model plus the adapter (`siri.policy.lora`).
     """
+    from siri.policy.lora import is_adapter_dir, load_with_adapter  # (lora.py imports this module)
+
+    if is_adapter_dir(path_or_hub_id):  # a LoRA checkpoint: its base model plus the adapter
+        return load_with_adapter(path_or_hub_id, device, dtype, master_weights=master_weights,
+                                 gradient_checkpointing=gradient_checkpointing, **model_kwargs)
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype)
     source = _check_source(os.fspath(path_or_hub_id))

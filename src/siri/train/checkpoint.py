@@ -1,12 +1,12 @@
 """Checkpoints written so that nothing is lost and nothing runs that was not asked for
 (docs/run-directory.md "checkpoints/").
 
-`iter_NNNNNN/` holds the model (Hugging Face safetensors in `model.dtype`, and tokenizer), with
-mixed precision also `master.safetensors` (the float32 weights that training steps, so a resume
-continues from them exactly rather than from their 16-bit rounding), `optimizer.safetensors` and
-`trainer.json` (optimizer and RNG states: tensors in safetensors, the rest plain JSON, so loading
-never unpickles), `state.json` (iteration, loop and method state) and, written last, `complete.json`
-(every file's size). The folder is filled under a temporary name and renamed into place, so it
+`iter_NNNNNN/` holds the model (Hugging Face safetensors in `model.dtype`, and tokenizer; under LoRA
+the adapter only, `siri.policy.lora`), with mixed precision also `master.safetensors` (the float32
+weights that training steps, so a resume continues from them exactly rather than from their 16-bit
+rounding), `optimizer.safetensors` and `trainer.json` (optimizer and RNG states: tensors in
+safetensors, the rest plain JSON, so loading never unpickles), `state.json` (iteration, loop and
+method state) and, written last, `complete.json` (every file's size). The folder is filled under a temporary name and renamed into place, so it
 appears whole or not at all; the marker also catches a file damaged afterwards (truncated weights).
 
 Resume takes the newest checkpoint whose marker holds and whose files load; a damaged one is named in
@@ -29,6 +29,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from siri.policy.lora import is_lora, load_adapter_weights, save_adapter
 from siri.policy.precision import has_master_weights, load_master, save_master, save_pretrained
 from siri.utils.atomic import atomic_dir, atomic_write_json, atomic_write_text
 from siri.utils.errors import UserError
@@ -113,7 +114,7 @@ def save_checkpoint(ckpt_root: Path, iteration: int, model, tokenizer, optimizer
     target = ckpt_root / f"iter_{iteration:06d}"
     with atomic_dir(target) as tmp:
         reach("checkpoint:model")
-        save_pretrained(model, tmp / "model")
+        (save_adapter if is_lora(model) else save_pretrained)(model, tmp / "model")  # LoRA: the adapter only
         tokenizer.save_pretrained(tmp / "model")
         if has_master_weights(model):
             save_master(model, tmp / MASTER)
@@ -194,7 +195,9 @@ def load_checkpoint(path: Path, model, optimizer, rng) -> Restored:
     why = damage(path)
     if why is not None:
         raise CheckpointError(f"checkpoint {path} is damaged: {why}")
-    if (path / MASTER).is_file():
+    if is_lora(model):
+        _read(path / "model", lambda p: load_adapter_weights(model, p))
+    elif (path / MASTER).is_file():
         _read(path / MASTER, lambda p: load_master(model, p))
     else:
         _load_model_dir(model, path)

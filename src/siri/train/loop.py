@@ -17,6 +17,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from siri.algos.registry import REF_LOGPROBS, get_loss
 from siri.config import Config
 from siri.policy.loading import configure_threads, load_policy
+from siri.policy.lora import base_only, is_lora, load_lora_trainable, require_peft, trainable_parameters
 from siri.policy.scoring import score
 from siri.rollout.engine import RolloutEngine, RolloutSettings
 from siri.train.checkpoint import restore_newest, save_checkpoint
@@ -69,8 +70,11 @@ def update_settings(cfg: Config) -> UpdateSettings:
 
 def load_trainable(cfg: Config) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """(model, tokenizer) to train: float32 master weights under a 16-bit `model.dtype` (unless
-    `model.master_weights` is off) and gradient checkpointing as configured."""
+    `model.master_weights` is off) and gradient checkpointing as configured; with `model.lora_rank > 0`
+    the base frozen in `model.dtype` under trainable adapters (docs/architecture.md "LoRA")."""
     m = cfg.model
+    if m.lora_rank > 0:
+        return load_lora_trainable(m, cfg.run.device)
     return load_policy(m.path, cfg.run.device, m.dtype, master_weights=m.master_weights,
                        gradient_checkpointing=m.gradient_checkpointing)
 
@@ -92,12 +96,13 @@ class Trainer:
     def __init__(self, cfg: Config, resume: bool = False):
         self.cfg = cfg
         require_packages(cfg)
+        require_peft(cfg.model.lora_rank)
         self.run_dir = open_run_dir(cfg, resume)
         seed_everything(cfg.run.seed)
         self.model, self.tokenizer = load_trainable(cfg)
         configure_threads(self.model, cfg.run.threads)
         self.ref = self._frozen_copy() if cfg.train.kl_coef > 0 else None
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.train.lr,
+        self.optimizer = torch.optim.AdamW(trainable_parameters(self.model), lr=cfg.train.lr,
                                            weight_decay=cfg.train.weight_decay)
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
         self.method = make_method(cfg)
@@ -112,6 +117,8 @@ class Trainer:
         return next(self.model.parameters()).device
 
     def _frozen_copy(self):
+        if is_lora(self.model):  # the reference is the base: the policy with its adapters off (base_only)
+            return self.model
         ref = copy.deepcopy(self.model).eval()
         for p in ref.parameters():
             p.requires_grad_(False)
@@ -153,7 +160,7 @@ class Trainer:
         t1 = time.perf_counter()
         ref_lp = None
         if self.ref is not None:
-            with torch.no_grad():
+            with torch.no_grad(), base_only(self.ref):
                 lps = score(self.ref, [r.prompt_ids for r in batch.rows], [r.response_ids for r in batch.rows],
                             temperature=update_settings(cfg).temperature, batch_size=cfg.train.micro_batch_rows,
                             share_prefixes=cfg.train.share_prefixes)

@@ -24,7 +24,8 @@ from siri.skills.generators.base import PromptedGenerator
 
 
 def frozen_copy(model: torch.nn.Module) -> torch.nn.Module:
-    """A deep copy of `model` in eval mode with every parameter's `requires_grad` off (and no `.grad`)."""
+    """A deep copy of `model` in eval mode with every parameter's `requires_grad` off (and no `.grad`).
+    A LoRA model is copied whole, base included: correct, not cheap (docs/architecture.md "LoRA")."""
     snap = copy.deepcopy(model)
     snap.requires_grad_(False)
     for p in snap.parameters():
