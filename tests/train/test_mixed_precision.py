@@ -53,7 +53,11 @@ def test_bfloat16_training_moves_every_weight_that_float32_training_moves(tiny_m
     model, opt, mixed = moved_after_steps(tiny_model_dir, "bfloat16", True)
     _, _, in_place = moved_after_steps(tiny_model_dir, "bfloat16", False)
     assert moved32.float().mean() > 0.9  # a real step: AdamW moves every weight with a gradient
-    assert not (moved32 & ~mixed).any(), f"{int((moved32 & ~mixed).sum())} weights did not move"
+    # bfloat16 compute gives other gradients than float32, so a weight's ten updates can, rarely, cancel
+    # exactly: measured, 2 of the tiny preset's 1,182,336 weights (both with non-zero gradients). A
+    # share of 1e-5 allows 11; stepping bfloat16 weights in place leaves about 98% unmoved.
+    stuck = int((moved32 & ~mixed).sum())
+    assert stuck <= 1e-5 * moved32.numel(), f"{stuck} weights did not move"
     # The same steps on bfloat16 weights round almost all away (what master weights are for).
     assert in_place.float().mean() < 0.1
     assert all(p.dtype == torch.float32 for p in model.parameters())
