@@ -91,6 +91,10 @@ def plain_copy(model: torch.nn.Module) -> torch.nn.Module:
     with torch.device("meta"):
         copy_ = AutoModelForCausalLM.from_config(model.config)
     copy_.to_empty(device=device)
+    copy_.tie_weights()  # tied embeddings are one parameter, listed once (as in the source)
+    left = [name for name, _ in copy_.named_parameters() if name not in params]
+    if left:
+        raise RuntimeError(f"plain_copy: the copy has parameters the model lacks: {left[:3]}")
     with torch.no_grad():
         for name, p in copy_.named_parameters():
             p.data = params[name].detach().clone()
