@@ -133,37 +133,34 @@ def _torchrun(overrides: list[str], *flags: str, failpoint: str | None = None) -
 
 
 def test_a_killed_two_process_run_resumes_and_continues_its_metrics(tiny_model_dir, tmp_path):
-    from siri.train.checkpoint import latest_checkpoint
+    from siri.train.checkpoint import latest_checkpoint, load_checkpoint
+    from siri.utils.errors import UserError
     from siri.utils.metrics import read_metrics
 
-    overrides = _overrides(tiny_model_dir, tmp_path)
-    killed = _torchrun(overrides, failpoint="update@3")  # in iteration 2, after checkpoints 0 and 1
+    overrides = _overrides(tiny_model_dir, tmp_path, "train.iterations=2")
+    killed = _torchrun(overrides, failpoint="update@2")  # in iteration 1, after checkpoint 0
     assert killed.returncode != 0
-    assert f"exitcode  : -{int(signal.SIGKILL)}" in killed.stderr or "Signal 9" in killed.stderr, killed.stderr[-2000:]
+    assert f"exitcode  : -{int(signal.SIGKILL)}" in killed.stderr, killed.stderr[-2000:]
     run_dir = tmp_path / "d"
-    assert [r["iteration"] for r in read_metrics(run_dir / "metrics.jsonl")] == [0, 1]
-    assert latest_checkpoint(run_dir / "checkpoints").name == "iter_000001"
+    assert [r["iteration"] for r in read_metrics(run_dir / "metrics.jsonl")] == [0]
+    assert latest_checkpoint(run_dir / "checkpoints").name == "iter_000000"
 
     resumed = _torchrun(overrides, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "after iteration 1" in resumed.stdout and resumed.stdout.count("resuming") == 1  # rank 0 speaks
+    assert "after iteration 0" in resumed.stdout and resumed.stdout.count("resuming") == 1  # rank 0 speaks
     rows = read_metrics(run_dir / "metrics.jsonl")
-    assert [r["iteration"] for r in rows] == [0, 1, 2]
-    totals = [r["env_steps_total"] for r in rows]
-    assert totals == [sum(r["train/env_steps"] for r in rows[:k + 1]) for k in range(3)]
+    assert [r["iteration"] for r in rows] == [0, 1]
     assert all(r["train/env_steps"] == 2 * 2 * 3 for r in rows)  # both ranks' groups: 2 groups x 2 x 3 steps
+    assert [r["env_steps_total"] for r in rows] == [12, 24]  # the loop's state came back with the checkpoint
     ckpt = latest_checkpoint(run_dir / "checkpoints")
-    assert ckpt.name == "iter_000002"
+    assert ckpt.name == "iter_000001"
     assert json.loads((ckpt / "state.json").read_text())["world_size"] == WORLD
     assert sorted(p.name for p in (ckpt / "rng").iterdir()) == [
         "rank_00000.json", "rank_00000.safetensors", "rank_00001.json", "rank_00001.safetensors"]
-    # The consolidated model loads like any Hugging Face model, and a one-process resume is refused.
+    # The consolidated model loads like any Hugging Face model; one process may not resume the shards.
     model, _ = load_policy(ckpt / "model", "cpu")
-    assert sum(p.numel() for p in model.parameters()) > 0
-    single = subprocess.run([sys.executable, "-m", "siri.cli", "train", "--no-final-eval", "--resume",
-                             *overrides[:-1], "train.iterations=4", overrides[-1]],
-                            capture_output=True, text=True, timeout=300)
-    assert single.returncode == 2 and "written by several processes" in single.stderr
+    with pytest.raises(UserError, match="written by several processes"):
+        load_checkpoint(ckpt, model, torch.optim.AdamW(model.parameters()), None)
 
 
 # ---- SIRI ---------------------------------------------------------------------------------------
