@@ -132,6 +132,7 @@ def _torchrun(overrides: list[str], *flags: str, failpoint: str | None = None) -
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=400)
 
 
+@pytest.mark.slow  # two torchrun launches of 2 processes each: about a minute on 2 loaded cores
 def test_a_killed_two_process_run_resumes_and_continues_its_metrics(tiny_model_dir, tmp_path):
     from siri.train.checkpoint import latest_checkpoint, load_checkpoint
     from siri.utils.errors import UserError
