@@ -80,3 +80,23 @@ def test_rank_0_keeps_the_one_process_seed_and_the_others_draw_distinct_ones():
     assert rank_seed(7, 0) == 7
     assert len({rank_seed(7, r) for r in range(8)}) == 8
     assert rank_seed(7, 3) == rank_seed(7, 3)
+
+
+def test_a_checkpoint_resumes_only_on_the_number_of_processes_that_wrote_it(tmp_path):
+    import json
+
+    import torch
+
+    from siri.train.checkpoint import load_checkpoint
+    from siri.train.parallel import check_world_size
+    from siri.utils.errors import UserError
+
+    check_world_size(2, World(rank=1, size=2), "iter_000003")
+    with pytest.raises(UserError, match="written by 2 process\\(es\\) and this run has 4"):
+        check_world_size(2, World(rank=0, size=4), "iter_000003")
+    ckpt = tmp_path / "iter_000003"  # a sharded checkpoint's folders, its marker listing no files
+    (ckpt / "dcp").mkdir(parents=True)
+    (ckpt / "complete.json").write_text(json.dumps({"format": 2, "iteration": 3, "files": {}}))
+    model = torch.nn.Linear(2, 2)
+    with pytest.raises(UserError, match="written by several processes"):
+        load_checkpoint(ckpt, model, torch.optim.AdamW(model.parameters()), None)

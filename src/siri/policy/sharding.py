@@ -66,17 +66,17 @@ def gathered(*models: torch.nn.Module | None) -> Iterator[None]:
     """Every sharded model among `models` whole on every rank inside the block (see the module
     docstring); unsharded models are left alone. Every rank must enter the block (the gathering is a
     collective); inside it each rank computes on its own."""
-    modules = [m for model in models if is_sharded(model) for m in _fsdp_modules(model)]
-    for m in modules:
+    modules = [(m, m is model) for model in models if is_sharded(model) for m in _fsdp_modules(model)]
+    for m, _ in modules:
         m.set_reshard_after_forward(False, recurse=False)
-    for m in modules:
+    for m, _ in modules:
         m.unshard()
     try:
         yield
     finally:
-        for m in modules:
+        for m, root in modules:  # back to FSDP's default: the root keeps its weights for the backward
             m.reshard()
-            m.set_reshard_after_forward(True, recurse=False)
+            m.set_reshard_after_forward(not root, recurse=False)
 
 
 def plain_copy(model: torch.nn.Module) -> torch.nn.Module:
