@@ -21,18 +21,27 @@ import copy
 from typing import Iterator
 
 import torch
-from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
 
 from siri.policy.precision import COMPUTE_DTYPE
 
 
+def _fsdp_class() -> type | None:
+    """FSDP2's module class; None on a torch without it (one process needs none of this module)."""
+    try:
+        from torch.distributed.fsdp import FSDPModule
+    except ImportError:
+        return None
+    return FSDPModule
+
+
 def is_sharded(model: torch.nn.Module | None) -> bool:
-    return isinstance(model, FSDPModule)
+    fsdp = _fsdp_class()
+    return fsdp is not None and isinstance(model, fsdp)
 
 
-def _fsdp_modules(model: torch.nn.Module) -> list[FSDPModule]:
-    return [m for m in model.modules() if isinstance(m, FSDPModule)]
+def _fsdp_modules(model: torch.nn.Module) -> list:
+    fsdp = _fsdp_class()
+    return [m for m in model.modules() if isinstance(m, fsdp)] if fsdp is not None else []
 
 
 def _decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
@@ -47,6 +56,9 @@ def _decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
 
 def shard_model(model: torch.nn.Module, device_type: str, world_size: int) -> torch.nn.Module:
     """Shard `model` in place over `world_size` ranks of the default process group; returns it."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
     mesh = init_device_mesh(device_type, (world_size,))
     compute = getattr(model, COMPUTE_DTYPE, None)  # set on float32 masters of a 16-bit model.dtype
     policy = MixedPrecisionPolicy(param_dtype=compute, reduce_dtype=torch.float32) if compute else MixedPrecisionPolicy()

@@ -13,6 +13,7 @@ never the contents of a file.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -143,11 +144,32 @@ def launched() -> bool:
     return all(k in os.environ for k in _ENV) and int(os.environ["WORLD_SIZE"]) > 1
 
 
+# What several processes use of torch: FSDP2 (with plain-sum reductions) and DCP's safetensors storage.
+NEEDED = (("torch.distributed.fsdp", "fully_shard"), ("torch.distributed.fsdp", "MixedPrecisionPolicy"),
+          ("torch.distributed.fsdp", "FSDPModule.set_force_sum_reduction_for_comms"),
+          ("torch.distributed.checkpoint", "HuggingFaceStorageWriter"),
+          ("torch.distributed.checkpoint", "HuggingFaceStorageReader"))
+
+
+def check_torch() -> None:
+    """Stop in one line when this torch lacks something several processes use (built and tested on
+    torch 2.13; older releases may lack DCP's safetensors storage or FSDP2)."""
+    for module, name in NEEDED:
+        try:
+            obj: Any = importlib.import_module(module)
+            for part in name.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError):
+            raise UserError(f"several processes need {module}.{name}, which torch {torch.__version__} lacks; "
+                            f"install a newer torch") from None
+
+
 def init_world(device: str) -> World:
     """Join the run's process group (see the module docstring); `SINGLE` outside torchrun. `device` is
     `run.device`: CUDA gives each process the GPU `cuda:LOCAL_RANK` and the NCCL backend."""
     if not launched():
         return SINGLE
+    check_torch()
     rank, size, local = (int(os.environ[k]) for k in _ENV)
     cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     if cuda:

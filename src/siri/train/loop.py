@@ -21,7 +21,6 @@ from siri.policy.scoring import score
 from siri.policy.sharding import gathered, shard_model
 from siri.rollout.engine import RolloutEngine, RolloutSettings
 from siri.train.checkpoint import restore_newest, save_checkpoint
-from siri.train.dist_checkpoint import restore_sharded, save_sharded
 from siri.train.distributed import check_divisible, init_world, process_device, rank_seed
 from siri.train.parallel import agree_plan, evaluate_across, gather_rollouts, merge_rows, split_groups
 from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate
@@ -137,6 +136,8 @@ class Trainer:
             echo(f"removed {len(gone)} unfinished writes of the interrupted run: {', '.join(gone)}")
         self.world.barrier()
         if self.world.distributed:
+            from siri.train.dist_checkpoint import restore_sharded
+
             restored = restore_sharded(ckpts, self.model, self.optimizer, self.rng, self.world, echo)
         else:
             restored = restore_newest(ckpts, self.model, self.optimizer, self.rng)
@@ -247,6 +248,8 @@ class Trainer:
     def _save(self, it: int) -> None:
         ckpts, cfg = self.run_dir / "checkpoints", self.cfg
         if self.world.distributed:  # every rank writes its shards (torch.distributed.checkpoint)
+            from siri.train.dist_checkpoint import save_sharded
+
             save_sharded(ckpts, it, self.model, self.tokenizer, self.optimizer, self.rng, self._state(),
                          cfg.train.keep_checkpoints, self.world, resolve_dtype(cfg.model.dtype))
             return
