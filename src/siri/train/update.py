@@ -62,8 +62,6 @@ class LossPlan:
 class RankSync(Protocol):
     """The collectives a several-process update needs (`siri.train.distributed.World`)."""
 
-    size: int
-
     def sum(self, values: dict[str, float]) -> dict[str, float]: ...
 
     def max(self, value: int) -> int: ...
