@@ -26,10 +26,17 @@ def run(args: argparse.Namespace) -> int:
     from siri.train.loop import Trainer
     from siri.evaluation.table import print_eval
 
+    from siri.train.distributed import shutdown
+
     cfg = load_config(args.config, quiet_overrides(args, args.overrides))
-    trainer = Trainer(cfg, resume=args.resume)
-    run_dir = trainer.run()
-    if not args.no_final_eval:
-        print_eval(trainer.final_eval())
-    print(f"run directory: {run_dir}")
+    try:
+        trainer = Trainer(cfg, resume=args.resume)  # under torchrun: one process of several
+        run_dir = trainer.run()
+        result = None if args.no_final_eval else trainer.final_eval()
+        if trainer.world.is_main:
+            if result is not None:
+                print_eval(result)
+            print(f"run directory: {run_dir}")
+    finally:
+        shutdown()
     return 0

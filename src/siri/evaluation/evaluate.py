@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -71,20 +71,29 @@ def evaluate(model, tokenizer, settings: RolloutSettings, episodes: int, batch_e
 
     Plain prompts (docs/algorithms.md §4, inference) unless `variant_fn` puts skills in them (`siri eval
     --skills`, to compare a policy with and without its skills on the same seeds)."""
-    engine = RolloutEngine(model, tokenizer, settings)
     gen = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
-    merged = RolloutBatch(rows=[], trajectories=[])
-    extra = {"variant_fn": variant_fn} if variant_fn is not None else {}
-    for start in range(0, episodes, batch_episodes):
-        seeds = list(range(start, min(start + batch_episodes, episodes)))
-        part = engine.run(seeds, group_size=1, rng=gen, **extra)
-        merged.rows.extend(part.rows)
-        merged.trajectories.extend(part.trajectories)
-        if on_batch is not None:
-            on_batch(len(seeds))
+    merged = eval_rollouts(model, tokenizer, settings, list(range(episodes)), batch_episodes, gen, on_batch,
+                           variant_fn)
     result = summarize(merged, settings.split)
     result.prompt = "plain" if variant_fn is None else "skills"
     return result
 
 
-__all__ = ["EvalResult", "evaluate", "skill_variants", "eval_settings", "summarize", "wilson_interval"]
+def eval_rollouts(model, tokenizer, settings: RolloutSettings, seeds: Sequence[int], batch_episodes: int,
+                  gen: torch.Generator, on_batch=None, variant_fn: VariantFn | None = None) -> RolloutBatch:
+    """One trajectory from each task seed of `seeds`, `batch_episodes` at a time (several processes
+    each play their share of the seeds: `siri.train.parallel.evaluate_across`)."""
+    engine = RolloutEngine(model, tokenizer, settings)
+    merged = RolloutBatch(rows=[], trajectories=[])
+    extra = {"variant_fn": variant_fn} if variant_fn is not None else {}
+    for start in range(0, len(seeds), batch_episodes):
+        chunk = list(seeds[start:start + batch_episodes])
+        part = engine.run(chunk, group_size=1, rng=gen, **extra)
+        merged.rows.extend(part.rows)
+        merged.trajectories.extend(part.trajectories)
+        if on_batch is not None:
+            on_batch(len(chunk))
+    return merged
+
+
+__all__ = ["EvalResult", "evaluate", "eval_rollouts", "skill_variants", "eval_settings", "summarize", "wilson_interval"]

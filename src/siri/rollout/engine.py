@@ -107,11 +107,17 @@ class RolloutEngine:
         variant_fn: VariantFn = _plain,
         rng: torch.Generator | None = None,
         reporter: Reporter = NULL_REPORTER,
+        group_ids: Sequence[int] | None = None,
     ) -> RolloutBatch:
         """Roll out len(seeds) groups of `group_size` trajectories; group g starts from seeds[g].
-        `reporter` hears the start (turn 0) and the end of every turn."""
+        `reporter` hears the start (turn 0) and the end of every turn. `group_ids` names the groups
+        (default 0, 1, …): a process that rolls out its share of an iteration's groups keeps their
+        indices in the whole iteration (`siri.train.parallel`)."""
         timings = {"generate": 0.0, "env": 0.0, "prompt": 0.0}
-        slots = self._start(seeds, group_size, variant_fn, timings)
+        ids = list(range(len(seeds))) if group_ids is None else [int(g) for g in group_ids]
+        if len(ids) != len(seeds):
+            raise ValueError(f"{len(ids)} group ids for {len(seeds)} seeds; give one id per seed")
+        slots = self._start(seeds, ids, group_size, variant_fn, timings)
         rows: list[StepRow] = []
         turn = 0
         reporter.rollout_turn(0, self.s.max_steps, sum(s.last.done for s in slots), len(slots))
@@ -124,16 +130,16 @@ class RolloutEngine:
             reporter.rollout_turn(turn, self.s.max_steps, sum(s.last.done for s in slots), len(slots))
         return RolloutBatch(rows=rows, trajectories=[s.traj for s in slots], timings=timings)
 
-    def _start(self, seeds, group_size, variant_fn, timings) -> list[_Slot]:
+    def _start(self, seeds, group_ids, group_size, variant_fn, timings) -> list[_Slot]:
         t0 = time.perf_counter()
         envs = self._env_pool(len(seeds) * group_size)
         slots = []
-        for g, seed in enumerate(seeds):
+        for j, (g, seed) in enumerate(zip(group_ids, seeds)):
             for i in range(group_size):
-                k = g * group_size + i
+                k = j * group_size + i
                 first = envs[k].reset(int(seed))
                 variant = variant_fn(g, i, first.task_type)
-                traj = Trajectory(group_id=g, traj_id=k, seed=int(seed), task=first.task,
+                traj = Trajectory(group_id=g, traj_id=g * group_size + i, seed=int(seed), task=first.task,
                                   task_type=first.task_type, meta=dict(variant.meta))
                 slots.append(_Slot(envs[k], traj, first, variant))
         timings["env"] += time.perf_counter() - t0

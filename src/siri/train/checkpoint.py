@@ -195,6 +195,9 @@ def load_checkpoint(path: Path, model, optimizer, rng) -> Restored:
     why = damage(path)
     if why is not None:
         raise CheckpointError(f"checkpoint {path} is damaged: {why}")
+    if (path / "dcp").is_dir():  # sharded over several processes (siri.train.dist_checkpoint)
+        raise UserError(f"checkpoint {path} was written by several processes; resume it under torchrun with "
+                        f"as many processes, or start a new run.name")
     if is_lora(model):
         _read(path / "model", lambda p: load_adapter_weights(model, p))
     elif (path / MASTER).is_file():

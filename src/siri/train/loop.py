@@ -16,11 +16,14 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from siri.algos.registry import REF_LOGPROBS, get_loss
 from siri.config import Config
-from siri.policy.loading import configure_threads, load_policy
+from siri.policy.loading import configure_threads, load_policy, resolve_dtype
 from siri.policy.lora import base_only, is_lora, load_lora_trainable, require_peft, trainable_parameters
 from siri.policy.scoring import score
+from siri.policy.sharding import gathered, shard_model
 from siri.rollout.engine import RolloutEngine, RolloutSettings
 from siri.train.checkpoint import restore_newest, save_checkpoint
+from siri.train.distributed import check_divisible, init_world, process_device, rank_seed
+from siri.train.parallel import agree_plan, evaluate_across, gather_rollouts, merge_rows, split_groups
 from siri.evaluation.evaluate import EvalResult, eval_settings, evaluate
 from siri.train.methods.base import MethodContext, scoring_temperature
 from siri.train.methods.registry import make_method
@@ -68,14 +71,15 @@ def update_settings(cfg: Config) -> UpdateSettings:
                           share_prefixes=t.share_prefixes and not cfg.model.gradient_checkpointing)
 
 
-def load_trainable(cfg: Config) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_trainable(cfg: Config, device: str | None = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """(model, tokenizer) to train: float32 master weights under a 16-bit `model.dtype` (unless
-    `model.master_weights` is off) and gradient checkpointing as configured; with `model.lora_rank > 0`
-    the base frozen in `model.dtype` under trainable adapters (docs/architecture.md "LoRA")."""
+    `model.master_weights` is off) and gradient checkpointing as configured, on `device` (default
+    `run.device`; under torchrun, this process's GPU); with `model.lora_rank > 0` the base frozen in
+    `model.dtype` under trainable adapters (docs/architecture.md "LoRA")."""
     m = cfg.model
     if m.lora_rank > 0:
-        return load_lora_trainable(m, cfg.run.device)
-    return load_policy(m.path, cfg.run.device, m.dtype, master_weights=m.master_weights,
+        return load_lora_trainable(m, device or cfg.run.device)
+    return load_policy(m.path, device or cfg.run.device, m.dtype, master_weights=m.master_weights,
                        gradient_checkpointing=m.gradient_checkpointing)
 
 
@@ -97,14 +101,23 @@ class Trainer:
         self.cfg = cfg
         require_packages(cfg)
         require_peft(cfg.model.lora_rank)
-        self.run_dir = open_run_dir(cfg, resume)
+        self.world = init_world(cfg.run.device)  # torchrun: this process's rank (docs "Many processes")
+        check_divisible(cfg.train.groups_per_iter, self.world)
+        if self.world.distributed and cfg.model.lora_rank > 0:
+            raise UserError("model.lora_rank > 0 runs in one process only for now (LoRA under FSDP2 is not "
+                            "built); set model.lora_rank=0 or run without torchrun")
+        self.run_dir = self.world.on_main(lambda: open_run_dir(cfg, resume))
         seed_everything(cfg.run.seed)
-        self.model, self.tokenizer = load_trainable(cfg)
+        self.model, self.tokenizer = load_trainable(cfg, process_device(self.world, cfg.run.device))
         configure_threads(self.model, cfg.run.threads)
         self.ref = self._frozen_copy() if cfg.train.kl_coef > 0 else None
+        if self.world.distributed:  # FSDP2: the policy and the reference sharded over the ranks
+            for model in (self.model, self.ref):
+                if model is not None:
+                    shard_model(model, self.device.type, self.world.size)
         self.optimizer = torch.optim.AdamW(trainable_parameters(self.model), lr=cfg.train.lr,
                                            weight_decay=cfg.train.weight_decay)
-        self.rng = torch.Generator(device=self.device).manual_seed(cfg.run.seed)
+        self.rng = torch.Generator(device=self.device).manual_seed(rank_seed(cfg.run.seed, self.world.rank))
         self.method = make_method(cfg)
         self.engine = RolloutEngine(self.model, self.tokenizer, train_settings(cfg))
         self.metrics = MetricsWriter(self.run_dir / "metrics.jsonl")  # trackers open in run()
@@ -128,22 +141,29 @@ class Trainer:
         """Continue from the newest checkpoint that loads; with none, start again from iteration 0
         with no rows of the interrupted attempt left (docs/run-directory.md "Resuming")."""
         ckpts = self.run_dir / "checkpoints"
-        gone = clean_leftovers(self.run_dir, ckpts)
+        main, echo = self.world.is_main, (print if self.world.is_main else (lambda _msg: None))
+        gone = clean_leftovers(self.run_dir, ckpts) if main else []
         if gone:
-            print(f"removed {len(gone)} unfinished writes of the interrupted run: {', '.join(gone)}")
-        restored = restore_newest(ckpts, self.model, self.optimizer, self.rng)
+            echo(f"removed {len(gone)} unfinished writes of the interrupted run: {', '.join(gone)}")
+        self.world.barrier()
+        if self.world.distributed:
+            from siri.train.dist_checkpoint import restore_sharded
+
+            restored = restore_sharded(ckpts, self.model, self.optimizer, self.rng, self.world, echo)
+        else:
+            restored = restore_newest(ckpts, self.model, self.optimizer, self.rng)
         last = restored.iteration if restored is not None else -1
-        later, unreadable = self.metrics.truncate_after(last)
+        later, unreadable = self.metrics.truncate_after(last) if main else (0, 0)
         if unreadable:
-            print(f"warning: dropped {unreadable} unreadable lines of {self.metrics.path} (torn or garbled)")
+            echo(f"warning: dropped {unreadable} unreadable lines of {self.metrics.path} (torn or garbled)")
         if restored is None:
-            print(f"resuming {self.run_dir}: no complete checkpoint, starting from iteration 0"
-                  + (f" (dropped {later} metrics rows of the interrupted attempt)" if later else ""))
+            echo(f"resuming {self.run_dir}: no complete checkpoint, starting from iteration 0"
+                 + (f" (dropped {later} metrics rows of the interrupted attempt)" if later else ""))
             return
         self.start = restored.iteration + 1
         self.env_steps_total = int(restored.state.get("env_steps_total", 0))
         self.method.load_state_dict(restored.state.get("method", {}))
-        print(f"resuming {self.run_dir} after iteration {restored.iteration} ({restored.path.name})")
+        echo(f"resuming {self.run_dir} after iteration {restored.iteration} ({restored.path.name})")
 
     def _state(self) -> dict[str, Any]:
         return {"env_steps_total": self.env_steps_total, "method": self.method.state_dict()}
@@ -154,31 +174,37 @@ class Trainer:
         t0 = time.perf_counter()
         seeds = group_seeds(cfg.run.seed, it, cfg.train.groups_per_iter)
         variant_fn = self.method.begin_iteration(it, seeds)
-        batch = self.engine.run(seeds, cfg.train.group_size, rng=self.rng, reporter=reporter,
-                                **({"variant_fn": variant_fn} if variant_fn is not None else {}))
+        mine, ids = split_groups(seeds, self.world)  # in one process: every group
+        with gathered(self.model):
+            batch = self.engine.run(mine, cfg.train.group_size, rng=self.rng, group_ids=ids, reporter=reporter,
+                                    **({"variant_fn": variant_fn} if variant_fn is not None else {}))
         reach("rollout")
         t1 = time.perf_counter()
         ref_lp = None
         if self.ref is not None:
-            with torch.no_grad(), base_only(self.ref):
+            with torch.no_grad(), base_only(self.ref), gathered(self.ref):
                 lps = score(self.ref, [r.prompt_ids for r in batch.rows], [r.response_ids for r in batch.rows],
                             temperature=update_settings(cfg).temperature, batch_size=cfg.train.micro_batch_rows,
                             share_prefixes=cfg.train.share_prefixes)
             ref_lp = [lp.tolist() for lp in lps]
         t2 = time.perf_counter()
         ctx = MethodContext(cfg=cfg, iteration=it, ref_logprobs=ref_lp, model=self.model, tokenizer=self.tokenizer,
-                            run_dir=self.run_dir)
-        prepared = self.method.prepare(batch, ctx)
+                            run_dir=self.run_dir if self.world.is_main else None, world=self.world,
+                            rollouts=gather_rollouts(batch, self.world))
+        with gathered(self.model):
+            prepared = self.method.prepare(batch, ctx)
         check_reference(prepared.plan, self.ref is not None)
-        upd = policy_update(self.model, self.optimizer, prepared.rows, prepared.plan, update_settings(cfg),
-                            self.tokenizer.pad_token_id, self.rng, reporter=reporter)
+        upd = policy_update(self.model, self.optimizer, prepared.rows, agree_plan(prepared.plan, self.world),
+                            update_settings(cfg), self.tokenizer.pad_token_id, self.rng, reporter=reporter,
+                            sync=self.world if self.world.distributed else None)
         reach("update")
         self.method.end_iteration(ctx)
         t3 = time.perf_counter()
-        self.env_steps_total += batch.env_steps
+        self.env_steps_total += int(self.world.sum({"steps": batch.env_steps})["steps"])
         row: dict[str, Any] = {"iteration": it, "phase": prepared.metrics.pop("phase", cfg.algo.name),
                                "env_steps_total": self.env_steps_total}
-        row.update(rollout_summary(batch, prefix="train/"))
+        if ctx.rollouts is not None:  # every rank's trajectories, on rank 0
+            row.update(rollout_summary(ctx.rollouts, prefix="train/"))
         row.update(prepared.metrics)
         row.update({f"update/{k}": v for k, v in upd.items()})
         row.update({"time/rollout": t1 - t0, "time/generate": batch.timings["generate"],
@@ -188,6 +214,9 @@ class Trainer:
 
     def evaluate(self, split: str | None = None) -> EvalResult:
         cfg = self.cfg
+        if self.world.distributed:  # each rank plays its share of the episodes
+            return evaluate_across(self.model, self.tokenizer, eval_settings(cfg, split), cfg.eval.episodes,
+                                   cfg.eval.batch_episodes, cfg.run.seed, self.world)
         return evaluate(self.model, self.tokenizer, eval_settings(cfg, split), cfg.eval.episodes,
                         cfg.eval.batch_episodes, seed=cfg.run.seed)
 
@@ -196,7 +225,7 @@ class Trainer:
         The trackers (`run.tensorboard`, `run.wandb`) are open for this call only."""
         cfg = self.cfg
         end = cfg.train.iterations if stop_after is None else min(cfg.train.iterations, self.start + stop_after)
-        self.metrics.trackers = open_trackers(cfg, self.run_dir)
+        self.metrics.trackers = open_trackers(cfg, self.run_dir) if self.world.is_main else []
         try:
             self._train(end)
         finally:
@@ -205,7 +234,7 @@ class Trainer:
 
     def _train(self, end: int) -> None:
         cfg = self.cfg
-        with progress(disable=not cfg.run.progress) as bar:
+        with progress(disable=not cfg.run.progress or not self.world.is_main) as bar:
             task = bar.add_task(f"train {cfg.algo.name}", total=cfg.train.iterations, completed=self.start, status="")
             inner = BarReporter(bar)  # turns and mini-batches inside each iteration
             for it in range(self.start, end):
@@ -214,12 +243,31 @@ class Trainer:
                 row = self.iteration(it, inner)
                 if cfg.train.eval_every and (it + 1) % cfg.train.eval_every == 0:
                     row.update(self._eval_row())
-                self.metrics.write(row)
+                row = self._run_row(row)
+                if row is not None:
+                    self.metrics.write(row)
                 reach("metrics")
                 if (it + 1) % cfg.train.checkpoint_every == 0 or it + 1 == end or self.budget_spent():
-                    save_checkpoint(self.run_dir / "checkpoints", it, self.model, self.tokenizer, self.optimizer,
-                                    self.rng, self._state(), cfg.train.keep_checkpoints)
-                bar.update(task, advance=1, status=self._status(row))
+                    self._save(it)
+                bar.update(task, advance=1, status=self._status(row) if row is not None else "")
+
+    def _run_row(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The run's metrics row (every rank's merged, on rank 0; None on the others)."""
+        if not self.world.distributed:
+            return row
+        rows = self.world.gather(row)
+        return merge_rows(rows) if rows is not None else None
+
+    def _save(self, it: int) -> None:
+        ckpts, cfg = self.run_dir / "checkpoints", self.cfg
+        if self.world.distributed:  # every rank writes its shards (torch.distributed.checkpoint)
+            from siri.train.dist_checkpoint import save_sharded
+
+            save_sharded(ckpts, it, self.model, self.tokenizer, self.optimizer, self.rng, self._state(),
+                         cfg.train.keep_checkpoints, self.world, resolve_dtype(cfg.model.dtype))
+            return
+        save_checkpoint(ckpts, it, self.model, self.tokenizer, self.optimizer, self.rng, self._state(),
+                        cfg.train.keep_checkpoints)
 
     def budget_spent(self) -> bool:
         """`train.max_env_steps` reached: runs of different methods stop at (about) equal environment steps;
@@ -243,7 +291,8 @@ class Trainer:
         return " | ".join(parts + self.method.status(row))
 
     def save_eval(self, result: EvalResult, name: str) -> None:
-        atomic_write_json(self.run_dir / "eval" / f"{name}.json", result.to_json())
+        if self.world.is_main:
+            atomic_write_json(self.run_dir / "eval" / f"{name}.json", result.to_json())
 
     def final_eval(self) -> EvalResult:
         res = self.evaluate()

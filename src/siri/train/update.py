@@ -10,12 +10,20 @@ over the whole mini-batch and gradients add up across micro-batches, so the orde
 float summation. Sorted by prompt, rows that share prompt prefixes meet in one micro-batch, which
 computes each shared prefix once (`siri.policy.prefix`, docs/algorithms.md §0 "Shared prompts");
 with sharing off they are sorted by length, so each micro-batch pads little.
+
+Across processes (`sync`, docs/architecture.md "Many processes") each rank holds its own rows. Every
+rank cuts them into the same number of mini-batches, each term's token-mean divides by the token count
+summed over the ranks, and the gradients are summed over the ranks, so a step equals the one-process
+step on the union of the rows. Every rank runs the same forward and backward passes: one forward per
+view per micro-batch (shared prefixes off, their forward count depends on the rows), a zero-weight pass
+where a rank has fewer micro-batches, and a zero-weight forward where a micro-batch lacks a view.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Sequence
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +58,16 @@ class LossPlan:
 
     def active(self) -> list[str]:
         return [n for n, c in self.coefs.items() if c != 0.0]
+
+
+class RankSync(Protocol):
+    """The collectives a several-process update needs (`siri.train.distributed.World`)."""
+
+    def sum(self, values: dict[str, float]) -> dict[str, float]: ...
+
+    def max(self, value: int) -> int: ...
+
+    def all_gather(self, obj: Any) -> list[Any]: ...
 
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
@@ -110,19 +128,53 @@ def _last_cols(x: torch.Tensor, width: int) -> torch.Tensor:
     return torch.nn.functional.pad(x, (width - x.shape[1], 0)) if x.shape[1] < width else x
 
 
-def _micro_loss(model, batch: TokenBatch, idx: list[int], plan: LossPlan, denoms, settings):
+def _zero_forward(model, batch: TokenBatch, idx: list[int], settings) -> torch.Tensor:
+    """0 times row idx[0]'s log-probs under a view it has: a forward and backward that add nothing,
+    for a rank whose micro-batch has no row with some view (the other ranks run that view's forward)."""
+    for view in sorted(batch.views):
+        _, vt = batch.micro_view(view, idx[:1])
+        if vt is not None:
+            lp = response_logprobs(model, vt.input_ids, vt.attention_mask, vt.response_mask, settings.temperature)
+            return lp.sum() * 0.0
+    raise AlgoError("a row of the update has none of the views its loss terms read")
+
+
+def _micro_loss(model, batch: TokenBatch, idx: list[int], plan: LossPlan, denoms, settings, aligned=False):
     terms = [get_loss(n) for n in plan.active()]
     need_entropy = any(t.needs_entropy for t in terms)
     fields = batch.micro_fields(idx)
     width = fields[RESPONSE_MASK].shape[1]
-    logps, entropy = {}, None
+    logps, entropy, filler = {}, None, None
     for view in sorted({t.view for t in terms}):
         lp, ent = _view_logprobs(model, batch, idx, view, need_entropy and view == "sampled", settings, width)
         logps[view] = lp
         if ent is not None:
             entropy = ent
+        if aligned and not lp.requires_grad:  # no row here has the view: forward anyway, weight 0
+            filler = _zero_forward(model, batch, idx, settings)
     params = {n: {**plan.params.get(n, {}), "denom": denoms[n]} for n in plan.active()}
-    return sum_losses(plan.coefs, fields, logps, entropy, params, plan.mask_fields)
+    loss, metrics = sum_losses(plan.coefs, fields, logps, entropy, params, plan.mask_fields)
+    return (loss if filler is None else loss + filler), metrics
+
+
+def _mini_batches(order: list[int], size: int, sync: RankSync | None) -> list[list[int]]:
+    """Mini-batches of `size` rows; across ranks, every rank cuts its rows into as many mini-batches as
+    the union of the rows makes, as evenly as it can."""
+    if sync is None:
+        return _chunks(order, size)
+    n = int(sync.sum({"rows": float(len(order))})["rows"])
+    k = max(math.ceil(n / size), 1)
+    return [list(order[i * len(order) // k:(i + 1) * len(order) // k]) for i in range(k)]
+
+
+def _reduce_metrics(sums: dict[str, float], sync: RankSync | None) -> dict[str, float]:
+    """Across ranks each rank's values are its share of the mini-batch's (global denominators): they
+    add up; the gradient norm is already the global one."""
+    if sync is None:
+        return sums
+    keys = sorted({k for part in sync.all_gather(sorted(sums)) for k in part} - {"grad_norm"})
+    total = sync.sum({k: sums.get(k, 0.0) for k in keys})
+    return {**total, **({"grad_norm": sums["grad_norm"]} if "grad_norm" in sums else {})}
 
 
 def policy_update(
@@ -134,9 +186,13 @@ def policy_update(
     pad_id: int,
     rng: torch.Generator | None = None,
     reporter: Reporter = NULL_REPORTER,
+    sync: RankSync | None = None,
 ) -> dict[str, float]:
     """One or more PPO epochs over `rows`; returns mean metrics over mini-batches. `reporter` hears
-    the start (step 0) and every mini-batch step."""
+    the start (step 0) and every mini-batch step. With `sync` (several processes) the step is the
+    one-process step on every rank's rows together (module docstring)."""
+    if sync is not None:
+        settings = replace(settings, share_prefixes=False)
     batch = token_batch(rows, plan, pad_id, next(model.parameters()).device)
     model.train()
     sums: dict[str, float] = {}
@@ -145,20 +201,29 @@ def policy_update(
     reporter.update_step(0, total)
     for _ in range(settings.ppo_epochs):
         order = torch.randperm(len(rows), generator=rng).tolist()
-        for mini in _chunks(order, settings.mini_batch_rows):
+        for mini in _mini_batches(order, settings.mini_batch_rows, sync):
             if settings.share_prefixes:  # rows that share prompt prefixes in the same micro-batch
                 mini = sorted(mini, key=batch.prompt_key)
             elif settings.sort_by_length:
                 mini = sorted(mini, key=batch.length)
-            denoms = {n: max(batch.count(plan.mask_fields.get(n, RESPONSE_MASK), mini), 1.0) for n in plan.active()}
+            counts = {n: batch.count(plan.mask_fields.get(n, RESPONSE_MASK), mini) for n in plan.active()}
+            denoms = {n: max(c, 1.0) for n, c in (counts if sync is None else sync.sum(counts)).items()}
             optimizer.zero_grad(set_to_none=True)
             metrics: dict[str, float] = {}
-            for micro in _chunks(mini, settings.micro_batch_rows):
-                loss, m = _micro_loss(model, batch, micro, plan, denoms, settings)
+            micros = _chunks(mini, settings.micro_batch_rows)
+            passes = len(micros) if sync is None else sync.max(len(micros))
+            for k in range(passes):
+                padding = k >= len(micros)  # this rank has fewer micro-batches: a pass that adds nothing
+                loss, m = _micro_loss(model, batch, [0] if padding else micros[k], plan, denoms, settings,
+                                      aligned=sync is not None)
+                if padding:
+                    loss = loss * 0.0
                 if loss.requires_grad:  # not when no row of the micro-batch has the view its terms read
                     loss.backward()
-                for k, v in {**m, "loss": loss.detach()}.items():  # each is its share of the mini-batch's value
-                    metrics[k] = metrics.get(k, 0.0) + float(v)
+                if padding:
+                    continue
+                for k_, v in {**m, "loss": loss.detach()}.items():  # each is its share of the mini-batch's value
+                    metrics[k_] = metrics.get(k_, 0.0) + float(v)
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             optimizer.step()
             metrics["grad_norm"] = float(norm)
@@ -167,4 +232,4 @@ def policy_update(
             steps += 1
             reporter.update_step(steps, total)
     model.eval()
-    return {k: v / max(steps, 1) for k, v in sums.items()}
+    return {k: v / max(steps, 1) for k, v in _reduce_metrics(sums, sync).items()}

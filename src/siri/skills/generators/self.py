@@ -25,7 +25,13 @@ from siri.skills.generators.base import PromptedGenerator
 
 def frozen_copy(model: torch.nn.Module) -> torch.nn.Module:
     """A deep copy of `model` in eval mode with every parameter's `requires_grad` off (and no `.grad`).
-    A LoRA model is copied whole, base included: correct, not cheap (docs/architecture.md "LoRA")."""
+    A LoRA model is copied whole, base included: correct, not cheap (docs/architecture.md "LoRA"). A
+    model sharded over processes cannot be deep-copied: its gathered weights are copied into a plain
+    model instead (`siri.policy.sharding.plain_copy`)."""
+    from siri.policy.sharding import is_sharded, plain_copy
+
+    if is_sharded(model):
+        return plain_copy(model)
     snap = copy.deepcopy(model)
     snap.requires_grad_(False)
     for p in snap.parameters():

@@ -13,6 +13,7 @@ from siri.config import Config
 from siri.rollout.engine import VariantFn
 from siri.rollout.types import RolloutBatch
 from siri.train.batch import TrainRow
+from siri.train.distributed import SINGLE, World
 from siri.train.update import LossPlan
 
 
@@ -31,7 +32,16 @@ class MethodContext:
     ref_logprobs: list[list[float]] | None = None  # per row, sampled view, under the frozen reference
     model: Any = None  # the current policy (methods may snapshot it, never train it here)
     tokenizer: Any = None
-    run_dir: Path | None = None  # where a method may persist its own files (e.g. skills.jsonl)
+    run_dir: Path | None = None  # where a method may persist its own files (e.g. skills.jsonl); None off rank 0
+    # Several processes (docs/architecture.md "Many processes"): rank 0 decides the method's shared
+    # state from every rank's rollouts and `world.share_state` hands it to the other ranks.
+    world: World = SINGLE
+    rollouts: RolloutBatch | None = None  # every rank's rollouts (prompts stripped), on rank 0 only
+
+    def all_rollouts(self, batch: RolloutBatch) -> RolloutBatch | None:
+        """The iteration's rollouts of every rank on the rank that decides shared state, None on the
+        others; in one process `batch` itself."""
+        return batch if not self.world.distributed else self.rollouts
 
 
 @dataclass

@@ -148,12 +148,17 @@ class DistillMethod(Method):
                      ctx: MethodContext) -> dict[str, float]:
         """Bandit rewards for this rollout's arms, a generation round when due, the library file."""
         assert self.skills is not None
-        out = self.skills.record_rewards(batch, adv, teacher, ctx.iteration)
-        if self.skills.due(ctx.iteration):
-            t0 = time.perf_counter()
-            out.update(self.skills.mine(batch, ctx.model, ctx.tokenizer, ctx.iteration))
-            out["time/mining"] = time.perf_counter() - t0
-            out.update({f"library/{k}": float(v) for k, v in self.skills.library.counts().items()})
+        pulls = ctx.world.gather(self.skills.arm_rewards(batch, adv, teacher))  # each rank scores its groups
+        full = ctx.all_rollouts(batch)
+        out: dict[str, float] = {}
+        if pulls is not None and full is not None:  # rank 0 (or the one process) updates the library
+            out = self.skills.apply_rewards(sorted(p for part in pulls for p in part), ctx.iteration)
+            if self.skills.due(ctx.iteration):
+                t0 = time.perf_counter()
+                out.update(self.skills.mine(full, ctx.model, ctx.tokenizer, ctx.iteration))
+                out["time/mining"] = time.perf_counter() - t0
+                out.update({f"library/{k}": float(v) for k, v in self.skills.library.counts().items()})
+        ctx.world.share_state(self.skills)
         return out
 
     def end_iteration(self, ctx: MethodContext) -> None:

@@ -121,7 +121,13 @@ class SkillSource:
     def record_rewards(self, batch: RolloutBatch, adv: np.ndarray, teacher: dict[int, list[float]],
                        iteration: int) -> dict[str, float]:
         """One bandit pull per taught group; `teacher` maps row index -> teacher log-probs."""
-        rewards = []
+        return self.apply_rewards(self.arm_rewards(batch, adv, teacher), iteration)
+
+    def arm_rewards(self, batch: RolloutBatch, adv: np.ndarray,
+                    teacher: dict[int, list[float]]) -> list[tuple[int, str, float]]:
+        """(group, arm, reward) of each taught group of `batch`, in group order: what one process
+        observed, for the process that updates the library (`apply_rewards`)."""
+        pulls = []
         for g, arm in sorted(self.group_arm.items()):
             if arm is None:
                 continue
@@ -137,6 +143,13 @@ class SkillSource:
                 reward = agreement_reward(*signal)
                 if reward is None:  # every advantage 0: nothing to judge the skill by, no pull
                     continue
+            pulls.append((g, arm, float(reward)))
+        return pulls
+
+    def apply_rewards(self, pulls: Sequence[tuple[int, str, float]], iteration: int) -> dict[str, float]:
+        """Update the library with `arm_rewards`' pulls, in the order given."""
+        rewards = []
+        for _g, arm, reward in pulls:
             self.library.update(arm, reward, iteration)
             rewards.append(reward)
         out = {f"library/{k}": float(v) for k, v in self.library.counts().items()}

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import torch
 
 from siri.policy.scoring import score
+from siri.policy.sharding import is_sharded
 from siri.skills.generators.self import frozen_copy
 from siri.utils.errors import UserError
 
@@ -59,7 +60,7 @@ class PolicyTeacher:
         return self.copy
 
     def sync(self, iteration: int, policy: torch.nn.Module) -> None:
-        if self.copy is None:
+        if self.copy is None or is_sharded(policy):  # a sharded policy's weights copy only whole
             self.copy = frozen_copy(policy)
         else:
             with torch.no_grad():

@@ -83,10 +83,13 @@ class SiriMethod(Method):
     def prepare(self, batch: RolloutBatch, ctx: MethodContext) -> Prepared:
         it = ctx.iteration
         metrics: dict[str, Any] = {"phase": self.phase.name}
-        metrics.update(self._validate(batch, it))
-        self._fill_buffer(batch)
-        if self.phase.phase >= 1 and (it - (self.phase.phase1_start or 0)) % self.s.mine_every == 0:
-            metrics.update(self.miner.mine(self.buffer, ctx, it))
+        full = ctx.all_rollouts(batch)  # several processes: rank 0 decides from every rank's groups
+        if full is not None:
+            metrics.update(self._validate(full, it))
+            self._fill_buffer(full)
+            if self.phase.phase >= 1 and (it - (self.phase.phase1_start or 0)) % self.s.mine_every == 0:
+                metrics.update(self.miner.mine(self.buffer, ctx, it))
+        ctx.world.share_state(self)  # the other ranks take rank 0's phase, buffer and bank
         adv, adv_metrics = self.gigpo(batch)
         metrics.update(adv_metrics)
         rows = rl_rows(batch, adv, ctx.ref_logprobs)
