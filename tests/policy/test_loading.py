@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import huggingface_hub.constants
 import pytest
 import torch
@@ -103,7 +104,7 @@ def test_weights_are_placed_on_the_device_while_loading(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
     assert _placement(torch.device("cuda:0")) == {"device_map": torch.device("cuda:0")}
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    with pytest.warns(UserWarning, match="pip install accelerate"):
+    with pytest.warns(UserWarning, match=re.escape("pip install 'siri-rl[gpu]'")):
         assert _placement(torch.device("cuda:0")) == {}
 
 

@@ -17,7 +17,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from siri.policy.precision import set_compute_dtype
-from siri.utils.errors import UserError
+from siri.utils.errors import UserError, install_hint
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -123,7 +123,7 @@ def _placement(device: torch.device) -> dict[str, Any]:
         return {}
     if importlib.util.find_spec("accelerate") is None:
         warnings.warn(f"loading the model through CPU memory before moving it to {device}: "
-                      "pip install accelerate to load it straight onto the device", stacklevel=3)
+                      f"{install_hint('gpu')} loads it straight onto the device", stacklevel=3)
         return {}
     return {"device_map": device}
 
