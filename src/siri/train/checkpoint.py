@@ -126,14 +126,25 @@ def save_checkpoint(ckpt_root: Path, iteration: int, model, tokenizer, optimizer
         atomic_write_json(tmp / "trainer.json", {"optimizer": opt_meta, "rng": rng_meta})
         reach("checkpoint:state")
         atomic_write_json(tmp / "state.json", {"iteration": iteration, "state": state})
-        reach("checkpoint:marker")
-        atomic_write_json(tmp / MARKER, {"format": FORMAT, "iteration": iteration, "files": _sizes(tmp)})
-        reach("checkpoint:rename")
+        write_marker(tmp, iteration)
+    publish(ckpt_root, target, keep)
+    return target
+
+
+def write_marker(tmp: Path, iteration: int) -> None:
+    """The completeness marker, written last inside the checkpoint's temporary folder: a folder
+    without it is never read (one process or several, `siri.train.dist_checkpoint`)."""
+    reach("checkpoint:marker")
+    atomic_write_json(tmp / MARKER, {"format": FORMAT, "iteration": iteration, "files": _sizes(tmp)})
+    reach("checkpoint:rename")
+
+
+def publish(ckpt_root: Path, target: Path, keep: int) -> None:
+    """After the folder is in place: point `latest` at it, then prune older checkpoints."""
     reach("checkpoint:latest")
     atomic_write_text(ckpt_root / LATEST, target.name + "\n")
     reach("checkpoint:prune")
     prune(ckpt_root, target, keep)
-    return target
 
 
 def prune(ckpt_root: Path, written: Path, keep: int) -> None:

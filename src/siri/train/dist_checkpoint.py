@@ -34,11 +34,11 @@ from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model
                                                      get_optimizer_state_dict, set_model_state_dict,
                                                      set_optimizer_state_dict)
 
-from siri.train.checkpoint import (LATEST, MARKER, CheckpointError, Restored, _read, _sizes, damage, iteration_of,
-                                   prune, rng_state, set_rng_state, FORMAT)
+from siri.train.checkpoint import (CheckpointError, Restored, _read, damage, iteration_of, publish, rng_state,
+                                   set_rng_state, write_marker)
 from siri.train.distributed import World
 from siri.train.parallel import check_world_size
-from siri.utils.atomic import atomic_dir, atomic_write_json, atomic_write_text
+from siri.utils.atomic import atomic_dir, atomic_write_json
 from siri.utils.failpoints import reach
 
 DCP_DIR = "dcp"
@@ -123,13 +123,8 @@ def save_sharded(ckpt_root: Path, iteration: int, model, tokenizer, optimizer, r
         with atomic_dir(target) as tmp:
             world.broadcast(str(tmp))
             _fill(tmp, iteration, model, tokenizer, optimizer, rng, state, world, dtype)
-            reach("checkpoint:marker")
-            atomic_write_json(tmp / MARKER, {"format": FORMAT, "iteration": iteration, "files": _sizes(tmp)})
-            reach("checkpoint:rename")
-        reach("checkpoint:latest")
-        atomic_write_text(ckpt_root / LATEST, target.name + "\n")
-        reach("checkpoint:prune")
-        prune(ckpt_root, target, keep)
+            write_marker(tmp, iteration)
+        publish(ckpt_root, target, keep)
     else:
         tmp = Path(world.broadcast(None))
         _fill(tmp, iteration, model, tokenizer, optimizer, rng, state, world, dtype)
