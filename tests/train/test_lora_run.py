@@ -145,3 +145,17 @@ def test_a_skill_sd_teacher_copy_of_a_lora_policy_keeps_the_synced_adapters(tiny
     with torch.no_grad(), base_only(teacher), base_only(trainer.model):
         assert all(torch.equal(a, b) for a, b in zip(score(teacher, prompts, responses),
                                                      score(trainer.model, prompts, responses)))
+
+
+def test_lora_under_several_processes_is_refused_before_any_file_is_written(tiny_cfg, monkeypatch):
+    """LoRA under FSDP2 is not built: a LoRA run started as one of several processes stops in one line,
+    before it opens its run directory."""
+    import siri.train.loop as loop
+    from siri.train.distributed import World
+    from siri.utils.errors import UserError
+
+    monkeypatch.setattr(loop, "init_world", lambda device: World(rank=0, size=2, backend="gloo"))
+    cfg = tiny_cfg(*LORA, "run.name=lora2", "train.groups_per_iter=2")
+    with pytest.raises(UserError, match="model.lora_rank > 0 runs in one process only"):
+        Trainer(cfg)
+    assert not cfg.run_dir.exists()
