@@ -222,6 +222,7 @@ def test_cuda_n_reaches_torch_unchanged(monkeypatch, tiny_model_dir):
     from siri.policy import loading
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     seen = []
 
     def resolver(device):
@@ -235,3 +236,16 @@ def test_cuda_n_reaches_torch_unchanged(monkeypatch, tiny_model_dir):
     with pytest.raises(UserError, match="stop here"):
         loading.load_policy(cfg.model.path, cfg.run.device, cfg.model.dtype)
     assert seen == ["cuda:1"]
+
+
+def test_cuda_n_beyond_the_gpu_count_is_one_line(monkeypatch):
+    """`cuda:2` on a two-GPU machine stops before any model is loaded, naming the GPUs there are."""
+    import torch
+
+    from siri.policy import loading
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert loading.resolve_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(UserError, match=r"has 2 GPU\(s\): cuda:0..cuda:1"):
+        loading.resolve_device("cuda:2")

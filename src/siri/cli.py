@@ -2,13 +2,16 @@
 
 Every subcommand gets the shared options of `siri.commands.common` here (`--quiet`), so no command can
 lack them. Errors a user can fix (bad config key, missing path, unknown environment, a bad argument)
-print as one line and exit with status 2; anything else is a bug and keeps its traceback.
+print as one line and exit with status 2; a reader that goes away (`siri play | head`) ends the
+command quietly with status 141, as a shell tool killed by SIGPIPE would; anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import NoReturn
 
@@ -64,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # inside the try, so a closed pipe is caught here and not at exit
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 141
     except (UserError, EnvError) as e:
         print(f"siri {args.command}: error: {e}", file=sys.stderr)
         return 2

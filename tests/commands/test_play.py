@@ -152,3 +152,14 @@ def test_admits_compares_as_the_environments_do():
     assert shop.admits("search[white monitor]", listed) and shop.admits("click[next >]", listed)
     assert not shop.admits("search[]", listed) and not shop.admits("search[x]", ["click[Next >]"])
     assert not household.admits("search[x]", ["search[<your query>]"])  # household has no placeholders
+
+
+def test_a_reader_that_goes_away_ends_play_quietly():
+    """`siri play | head -1`: the pipe's reader is closed before play writes, so every write fails with
+    EPIPE; the command must end with status 141 (a shell tool's SIGPIPE status) and no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "siri.cli", "play", "sokoban", "--seed", "1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    _, err = proc.communicate(input="4\n", timeout=60)
+    assert proc.returncode == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -34,6 +34,9 @@ def resolve_device(device: str) -> torch.device:
     if device == "cuda" or re.fullmatch(r"cuda:\d+", device):
         if not torch.cuda.is_available():
             raise UserError(f"device {device!r} requested but CUDA is not available; use device=cpu or auto")
+        index, count = torch.device(device).index, torch.cuda.device_count()
+        if index is not None and index >= count:
+            raise UserError(f"device {device!r} requested but this machine has {count} GPU(s): cuda:0..cuda:{count - 1}")
         return torch.device(device)
     raise UserError(f"unknown device {device!r}; allowed: {', '.join(DEVICES)} (or cuda:N)")
 
